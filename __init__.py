@@ -1,0 +1,5 @@
+# -*- coding: utf-8 -*-
+from . import providers
+from . import models
+from . import wizard
+from .hooks import post_init_hook

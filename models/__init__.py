@@ -1,0 +1,9 @@
+# -*- coding: utf-8 -*-
+from . import whatsapp_sync_mixin
+from . import whatsapp_configuration
+from . import whatsapp_contact
+from . import whatsapp_group
+from . import whatsapp_group_member
+from . import whatsapp_message
+from . import whatsapp_sync_log
+from . import whatsapp_sync_service

@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+import datetime
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from .. import providers
+
+_logger = logging.getLogger(__name__)
+
+PROVIDER_SELECTION = [('whapi', 'WHAPI Cloud'), ('wassenger', 'Wassenger')]
+
+
+class WhatsappConfiguration(models.Model):
+    """One WhatsApp account: its provider, credentials and sync watermark."""
+    _name = 'whatsapp.configuration'
+    _description = 'WhatsApp Account'
+    _order = 'sequence, name, id'
+
+    name = fields.Char(required=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    provider = fields.Selection(PROVIDER_SELECTION, required=True, default='whapi')
+    token = fields.Char(
+        string='API Token', groups='whatsapp_integration.group_whatsapp_manager', copy=False,
+        help='WHAPI channel token, or Wassenger API key. Only WhatsApp managers can read it.')
+    api_url = fields.Char(
+        string='API Base URL', compute='_compute_api_url', store=True, readonly=False,
+        help='Leave the default unless the provider gave you another endpoint.')
+    device_id = fields.Char(
+        string='Device ID', help='Wassenger only: the id of the WhatsApp device (24 hexadecimal characters).')
+    user_ids = fields.Many2many(
+        'res.users', 'whatsapp_configuration_res_users_rel', 'configuration_id', 'user_id',
+        string='Allowed Users', help='WhatsApp users who see and sync this account.')
+    group_ids = fields.Many2many(
+        'res.groups', 'whatsapp_configuration_res_groups_rel', 'configuration_id', 'group_id',
+        string='Allowed Groups', help='Members of these groups see and sync this account.')
+    company_id = fields.Many2one('res.company', default=lambda self: self.env.company)
+
+    connection_state = fields.Selection(
+        [('draft', 'Not tested'), ('connected', 'Connected'), ('error', 'Error')],
+        default='draft', readonly=True, copy=False)
+    connection_message = fields.Char(readonly=True, copy=False)
+    account_phone = fields.Char(readonly=True, copy=False)
+
+    last_message_date = fields.Datetime(
+        string='Messages Synced Up To', readonly=True, copy=False,
+        help='WhatsApp time of the newest message stored; the next sync asks for messages from '
+             'a few minutes before it.')
+    last_sync_time = fields.Datetime(readonly=True, copy=False)
+    last_sync_status = fields.Selection(
+        [('success', 'Success'), ('error', 'Error'), ('skipped', 'Skipped')], readonly=True, copy=False)
+    last_sync_message = fields.Text(readonly=True, copy=False)
+
+    contact_count = fields.Integer(compute='_compute_counts')
+    group_count = fields.Integer(compute='_compute_counts')
+    message_count = fields.Integer(compute='_compute_counts')
+    sync_log_ids = fields.One2many('whatsapp.sync.log', 'configuration_id', readonly=True)
+
+    @api.constrains('provider', 'device_id', 'active')
+    def _check_device_id(self):
+        for config in self:
+            if config.active and config.provider == 'wassenger' and not (config.device_id or '').strip():
+                raise UserError(_('The Wassenger account "%s" needs its device ID.') % config.name)
+
+    @api.depends('provider')
+    def _compute_api_url(self):
+        for config in self:
+            defaults = [providers.default_base_url(code) for code, _label in PROVIDER_SELECTION]
+            if not config.api_url or config.api_url in defaults:
+                config.api_url = providers.default_base_url(config.provider) if config.provider else False
+
+    def _compute_counts(self):
+        for model_name, field_name in (('whatsapp.contact', 'contact_count'),
+                                       ('whatsapp.group', 'group_count'),
+                                       ('whatsapp.message', 'message_count')):
+            data = self.env[model_name].read_group(
+                [('configuration_id', 'in', self.ids)], ['configuration_id'], ['configuration_id'])
+            counts = {row['configuration_id'][0]: row['configuration_id_count'] for row in data}
+            for config in self:
+                config[field_name] = counts.get(config.id, 0)
+
+    # ------------------------------------------------------------------
+    # Provider client
+    # ------------------------------------------------------------------
+    def _make_provider_client(self):
+        """Build this account's provider client from its own credentials."""
+        self.ensure_one()
+        config = self.sudo()
+        return providers.make_client(
+            config.provider,
+            token=config.token,
+            base_url=config.api_url or None,
+            device_id=config.device_id or None,
+        )
+
+    def action_test_connection(self):
+        self.ensure_one()
+        self.check_access_rule('read')
+        try:
+            info = self._make_provider_client().check_connection()
+        except providers.ProviderError as error:
+            self.sudo().write({'connection_state': 'error', 'connection_message': str(error)})
+            return self._notify(_('Connection failed'), str(error), 'danger')
+        values = {
+            'connection_state': 'connected' if info.connected else 'error',
+            'connection_message': info.detail or info.status,
+            'account_phone': info.phone or False,
+        }
+        self.sudo().write(values)
+        if info.connected:
+            return self._notify(_('Connected'), _('%s is connected (%s).') % (
+                self.name, info.phone or info.name or info.status), 'success')
+        return self._notify(_('Not ready'), info.detail or info.status, 'warning')
+
+    @api.model
+    def _notify(self, title, message, kind):
+        return {
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
+            'params': {'title': title, 'message': message, 'type': kind, 'sticky': kind != 'success'},
+        }
+
+    # ------------------------------------------------------------------
+    # Stat buttons
+    # ------------------------------------------------------------------
+    def _open_related(self, model_name, title):
+        self.ensure_one()
+        return {
+            'type': 'ir.actions.act_window',
+            'name': title,
+            'res_model': model_name,
+            'view_mode': 'tree,form',
+            'domain': [('configuration_id', '=', self.id)],
+            'context': {'default_configuration_id': self.id},
+        }
+
+    def action_open_contacts(self):
+        return self._open_related('whatsapp.contact', _('Contacts'))
+
+    def action_open_groups(self):
+        return self._open_related('whatsapp.group', _('Groups'))
+
+    def action_open_messages(self):
+        return self._open_related('whatsapp.message', _('Messages'))
+
+    # ------------------------------------------------------------------
+    # Watermark
+    # ------------------------------------------------------------------
+    def _messages_since(self, overlap_minutes):
+        """Time to ask messages from: the watermark less an overlap."""
+        self.ensure_one()
+        if not self.last_message_date:
+            return None
+        since = self.last_message_date - datetime.timedelta(minutes=overlap_minutes)
+        return since.replace(tzinfo=datetime.timezone.utc)

@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+from odoo import _, api, fields, models
+
+from .. import providers
+
+
+class WhatsappContact(models.Model):
+    """A person seen by one WhatsApp account (address book, chat or group)."""
+    _name = 'whatsapp.contact'
+    _inherit = 'whatsapp.sync.mixin'
+    _description = 'WhatsApp Contact'
+    _order = 'name, pushname, contact_id'
+    _upsert_key_fields = ('configuration_id', 'contact_id')
+
+    configuration_id = fields.Many2one(
+        'whatsapp.configuration', string='Account', required=True, ondelete='cascade', index=True)
+    contact_id = fields.Char(
+        string='WhatsApp ID', required=True, index=True,
+        help='Phone digits with country code, or <digits>@lid for a hidden number.')
+    phone = fields.Char(help='E.164 when the number is valid, otherwise as WhatsApp gave it.')
+    phone_valid = fields.Boolean(string='Valid Phone')
+    name = fields.Char(help='Name in the account\'s address book.')
+    pushname = fields.Char(string='Profile Name', help='The name the person set in WhatsApp.')
+    is_business = fields.Boolean(string='Business Account')
+    partner_id = fields.Many2one('res.partner', string='Partner', ondelete='set null', index=True)
+    group_member_ids = fields.One2many('whatsapp.group.member', 'contact_id', string='Group Memberships')
+    message_ids = fields.One2many('whatsapp.message', 'contact_id', string='Messages')
+    group_count = fields.Integer(compute='_compute_counts')
+    message_count = fields.Integer(compute='_compute_counts')
+
+    _sql_constraints = [
+        ('contact_unique', 'UNIQUE(configuration_id, contact_id)',
+         'A WhatsApp contact exists only once per account.'),
+    ]
+
+    def name_get(self):
+        return [(contact.id, contact.name or contact.pushname or contact.phone or contact.contact_id)
+                for contact in self]
+
+    @api.model
+    def _name_search(self, name, args=None, operator='ilike', limit=100, name_get_uid=None):
+        args = list(args or [])
+        if name:
+            args = ['|', '|', '|', ('name', operator, name), ('pushname', operator, name),
+                    ('phone', operator, name), ('contact_id', operator, name)] + args
+        return self._search(args, limit=limit, access_rights_uid=name_get_uid)
+
+    def _compute_counts(self):
+        for model_name, field_name in (('whatsapp.group.member', 'group_count'),
+                                       ('whatsapp.message', 'message_count')):
+            data = self.env[model_name].read_group(
+                [('contact_id', 'in', self.ids)], ['contact_id'], ['contact_id'])
+            counts = {row['contact_id'][0]: row['contact_id_count'] for row in data}
+            for contact in self:
+                contact[field_name] = counts.get(contact.id, 0)
+
+    def action_open_messages(self):
+        self.ensure_one()
+        return {
+            'type': 'ir.actions.act_window',
+            'name': _('Messages'),
+            'res_model': 'whatsapp.message',
+            'view_mode': 'tree,form',
+            'domain': [('contact_id', '=', self.id)],
+        }
+
+    def action_open_groups(self):
+        self.ensure_one()
+        return {
+            'type': 'ir.actions.act_window',
+            'name': _('Groups'),
+            'res_model': 'whatsapp.group',
+            'view_mode': 'tree,form',
+            'domain': [('member_ids.contact_id', '=', self.id)],
+        }
+
+    @api.model
+    def _vals_from_record(self, configuration, record):
+        """Values for a providers.Contact or providers.Member.
+
+        Names absent from the provider's answer are left out rather than
+        cleared: a group listing knows less of a person than the address book.
+        """
+        vals = {
+            'configuration_id': configuration.id,
+            'contact_id': record.contact_id,
+            'phone_valid': bool(record.phone_valid),
+        }
+        if record.phone:
+            vals['phone'] = record.phone
+        for name in ('name', 'pushname'):
+            value = getattr(record, name, None)
+            if value:
+                vals[name] = value
+        if getattr(record, 'is_business', None) is not None:
+            vals['is_business'] = bool(record.is_business)
+        return vals
+
+    @api.model
+    def _ensure(self, configuration, contact_ids, records=None):
+        """Create the contacts met in passing (as senders, chats, members) once.
+
+        Existing contacts are not touched. ``records`` may give, per contact
+        id, a Member record whose name and phone seed the new contact.
+        """
+        records = records or {}
+        vals_list = []
+        for contact_id in set(contact_ids):
+            if not contact_id:
+                continue
+            if contact_id in records:
+                vals_list.append(self._vals_from_record(configuration, records[contact_id]))
+            else:
+                phone = providers.normalize_phone(contact_id)
+                vals_list.append({'configuration_id': configuration.id, 'contact_id': contact_id,
+                                  'phone': phone.value if phone.valid else False,
+                                  'phone_valid': phone.valid})
+        by_key, _stats = self._upsert(vals_list, update=False)
+        return {key[1]: record.id for key, record in by_key.items()}

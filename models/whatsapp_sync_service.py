@@ -1,0 +1,472 @@
+# -*- coding: utf-8 -*-
+import logging
+import threading
+import time
+
+import psycopg2
+
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import AccessError
+
+from .. import providers
+
+_logger = logging.getLogger(__name__)
+
+MODULE = 'whatsapp_integration'
+#: first key of the PostgreSQL advisory lock taken per account while it syncs
+SYNC_LOCK_NAMESPACE = 0x57A5
+#: minutes re-read before the watermark; the upsert absorbs what was already stored
+WATERMARK_OVERLAP_MINUTES = 5
+#: how many skip reasons a log row keeps
+MAX_SKIP_DETAILS = 20
+#: groups whose members are fetched one by one, stored together
+MEMBER_FETCH_BATCH = 20
+
+DEFAULT_MESSAGE_LIMIT = 50
+FULL_MESSAGE_LIMIT = 200
+ALL_KINDS = ('contacts', 'groups', 'group_members', 'messages')
+
+# The three scheduled actions of the public contract: XML id -> values.
+CRON_JOBS = [
+    ('ir_cron_whatsapp_data_sync', {
+        'name': 'WhatsApp Data Sync',
+        'code': 'model.with_context(whatsapp_sync_commit=True).cron_sync_all_data()',
+        'interval_number': 1, 'interval_type': 'hours', 'active': True,
+    }),
+    ('ir_cron_whatsapp_data_sync_frequent', {
+        'name': 'WhatsApp Data Sync (Frequent)',
+        'code': 'model.with_context(whatsapp_sync_commit=True).cron_sync_all_data()',
+        'interval_number': 30, 'interval_type': 'minutes', 'active': False,
+    }),
+    ('ir_cron_whatsapp_full_sync_daily', {
+        'name': 'WhatsApp Full Data Sync (Daily)',
+        'code': 'model.with_context(whatsapp_sync_commit=True).cron_sync_all_data(full=True)',
+        'interval_number': 1, 'interval_type': 'days', 'active': False,
+    }),
+]
+
+
+class SyncAlreadyRunning(Exception):
+    """Another transaction holds this account's sync lock."""
+
+
+class WhatsappSyncService(models.Model):
+    """Runs syncs: one run locks each account, syncs it, isolates its failure
+    and records the outcome here and on a sync log row."""
+    _name = 'whatsapp.sync.service'
+    _description = 'WhatsApp Sync Service'
+
+    name = fields.Char(required=True, default='WhatsApp Auto Sync Service')
+    sync_status = fields.Selection(
+        [('idle', 'Idle'), ('running', 'Running'), ('success', 'Success'), ('error', 'Error')],
+        default='idle', required=True, readonly=True)
+    last_sync_time = fields.Datetime(readonly=True)
+    last_sync_message = fields.Text(readonly=True)
+    cron_status = fields.Text(compute='_compute_cron_status', string='Scheduled Syncs')
+
+    # ------------------------------------------------------------------
+    # Public contract
+    # ------------------------------------------------------------------
+    @api.model
+    def cron_sync_all_data(self, full=False, message_limit=None):
+        """Sync every active account: the scheduled actions and ``odoo shell`` call this.
+
+        ``full``: also re-read every group's members and the most recent
+        messages. ``message_limit``: messages imported by an account with no
+        watermark yet (None: 50, or 200 when ``full``); 0 imports the whole
+        history the provider holds.
+        """
+        if message_limit is None:
+            message_limit = FULL_MESSAGE_LIMIT if full else DEFAULT_MESSAGE_LIMIT
+        configurations = self.env['whatsapp.configuration'].sudo().search([('active', '=', True)])
+        trigger = 'cron' if self.env.context.get('whatsapp_sync_commit') else 'other'
+        service = self._get_service()
+        service._run(configurations, ALL_KINDS, full=full, message_limit=message_limit, trigger=trigger)
+        return True
+
+    def manual_sync_all_data(self):
+        """Sync Now: every account the current user may sync."""
+        configurations = self._configurations_for_user()
+        service = self._get_service()
+        logs = service._run(configurations, ALL_KINDS, full=False,
+                            message_limit=DEFAULT_MESSAGE_LIMIT, trigger='manual')
+        return self._notify_result(logs)
+
+    def init_cron_jobs(self):
+        """Create Cron Jobs: recreate whichever of the three crons is missing."""
+        self._check_manager()
+        created = self._ensure_cron_jobs()
+        if created:
+            message = _('Created: %s.') % ', '.join(created)
+        else:
+            message = _('All three WhatsApp scheduled actions already exist; nothing was created.')
+        return self.env['whatsapp.configuration']._notify(_('Scheduled actions'), message, 'success')
+
+    def check_cron_status(self):
+        """Check Cron Status: each cron's state, interval and next run."""
+        return self.env['whatsapp.configuration']._notify(
+            _('Scheduled actions'), self._cron_status_text(), 'info')
+
+    # ------------------------------------------------------------------
+    # Crons
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_records(self):
+        """The three crons by XML id, archived ones included; None where missing."""
+        imd = self.env['ir.model.data'].sudo()
+        result = {}
+        for xml_id, _values in CRON_JOBS:
+            data = imd.search([('module', '=', MODULE), ('name', '=', xml_id), ('model', '=', 'ir.cron')], limit=1)
+            cron = self.env['ir.cron'].sudo().with_context(active_test=False).browse(data.res_id).exists() \
+                if data else None
+            result[xml_id] = cron or None
+        return result
+
+    @api.model
+    def _ensure_cron_jobs(self):
+        """Create the missing crons with XML ids of this module; return their names.
+
+        Found by XML id, never by name, so a renamed or archived cron counts
+        as existing and is left as the administrator set it. A dangling XML id
+        (its cron deleted by hand) is replaced.
+        """
+        existing = self._cron_records()
+        model = self.env['ir.model']._get(self._name)
+        data_list = []
+        for xml_id, values in CRON_JOBS:
+            if existing[xml_id]:
+                continue
+            self.env['ir.model.data'].sudo().search(
+                [('module', '=', MODULE), ('name', 'in', (xml_id, xml_id + '_ir_actions_server'))]).unlink()
+            data_list.append({
+                'xml_id': '%s.%s' % (MODULE, xml_id),
+                'noupdate': True,
+                'values': dict(values, model_id=model.id, state='code', numbercall=-1,
+                               doall=False, user_id=SUPERUSER_ID),
+            })
+        if data_list:
+            self.env['ir.cron'].sudo()._load_records(data_list)
+            _logger.info('Created WhatsApp scheduled actions: %s', ', '.join(d['values']['name'] for d in data_list))
+        return [data['values']['name'] for data in data_list]
+
+    def _compute_cron_status(self):
+        text = self._cron_status_text()
+        for service in self:
+            service.cron_status = text
+
+    @api.model
+    def _cron_status_text(self):
+        lines = []
+        crons = self._cron_records()
+        for xml_id, values in CRON_JOBS:
+            cron = crons[xml_id]
+            if not cron:
+                lines.append(_('%s: missing (use Create Cron Jobs)') % values['name'])
+                continue
+            interval_labels = dict(cron._fields['interval_type']._description_selection(self.env))
+            lines.append(_('%(name)s: %(state)s, every %(number)s %(unit)s, next run %(next)s') % {
+                'name': cron.name,
+                'state': _('active') if cron.active else _('inactive'),
+                'number': cron.interval_number,
+                'unit': interval_labels.get(cron.interval_type, cron.interval_type),
+                'next': fields.Datetime.to_string(cron.nextcall) if cron.nextcall else _('not planned'),
+            })
+        return '\n'.join(lines)
+
+    # ------------------------------------------------------------------
+    # Running a sync
+    # ------------------------------------------------------------------
+    @api.model
+    def _get_service(self):
+        service = self.sudo().search([], limit=1)
+        if not service:
+            service = self.sudo().create({'name': 'WhatsApp Auto Sync Service'})
+        return service
+
+    @api.model
+    def _configurations_for_user(self, configuration=None):
+        """The accounts the current user may sync (record rules decide), as superuser."""
+        if not self.env.user.has_group('whatsapp_integration.group_whatsapp_user'):
+            raise AccessError(_('Only WhatsApp users can run a sync.'))
+        domain = [('active', '=', True)]
+        if configuration:
+            domain.append(('id', '=', configuration.id))
+        return self.env['whatsapp.configuration'].search(domain).sudo()
+
+    def _check_manager(self):
+        if not self.env.user.has_group('whatsapp_integration.group_whatsapp_manager'):
+            raise AccessError(_('Only WhatsApp managers can manage the scheduled actions.'))
+
+    def _commit_allowed(self):
+        """Commit per page only in the cron path: never in tests or user requests."""
+        return bool(self.env.context.get('whatsapp_sync_commit')) \
+            and not getattr(threading.current_thread(), 'testing', False)
+
+    def _commit(self):
+        if self._commit_allowed():
+            # Cron path only: keep every page already stored if a later one, or
+            # another account, fails, and make progress visible to other users.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _run(self, configurations, kinds, full, message_limit, trigger, refresh_recent=None):
+        """Sync each account in turn; one account's failure never stops the next.
+
+        ``refresh_recent``: also re-read the ``message_limit`` most recent
+        messages of accounts that have a watermark (default: when ``full``).
+        """
+        self.ensure_one()
+        if refresh_recent is None:
+            refresh_recent = full
+        self._write_status({'sync_status': 'running'})
+        self._commit()
+        logs = self.env['whatsapp.sync.log']
+        for configuration in configurations:
+            logs |= self._sync_configuration(configuration, kinds, full, message_limit, trigger, refresh_recent)
+        if not configurations:
+            status, message = 'success', _('No active WhatsApp account to sync.')
+        else:
+            status = 'error' if any(log.state == 'error' for log in logs) else 'success'
+            message = '\n'.join('%s: %s' % (log.configuration_id.name, log.summary) for log in logs)
+        self._write_status({
+            'sync_status': status,
+            'last_sync_time': fields.Datetime.now(),
+            'last_sync_message': message,
+        })
+        self._commit()
+        return logs
+
+    def _write_status(self, values):
+        """Record the run's status, unless a concurrent run holds the row: that run
+        must neither block this one nor abort it with a serialization failure."""
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute('SELECT id FROM whatsapp_sync_service WHERE id = %s FOR UPDATE NOWAIT',
+                                    (self.id,))
+                self.write(values)
+        except psycopg2.OperationalError as error:
+            _logger.info('WhatsApp sync status not recorded (%s); another run is writing it.', error)
+
+    def _sync_configuration(self, configuration, kinds, full, message_limit, trigger, refresh_recent):
+        """Sync one account under its lock and return its log row."""
+        Log = self.env['whatsapp.sync.log'].sudo()
+        started = time.monotonic()
+        try:
+            with self._account_lock(configuration):
+                log = Log.create({'configuration_id': configuration.id, 'trigger': trigger,
+                                  'full_sync': full})
+                self._commit()
+                errors = self._sync_kinds(configuration, log, kinds, full, message_limit, refresh_recent)
+                state = 'error' if errors else 'success'
+                log.write({
+                    'state': state,
+                    'error_message': '\n'.join(errors) or False,
+                    'ended_at': fields.Datetime.now(),
+                    'duration': time.monotonic() - started,
+                    'current_step': False,
+                })
+        except SyncAlreadyRunning:
+            log = Log.create({
+                'configuration_id': configuration.id, 'trigger': trigger, 'full_sync': full,
+                'state': 'skipped', 'ended_at': fields.Datetime.now(),
+                'error_message': _('A sync of this account is already running; this run skipped it.'),
+            })
+            state = 'skipped'
+        configuration.write({
+            'last_sync_time': fields.Datetime.now(),
+            'last_sync_status': state,
+            'last_sync_message': log.error_message or log.summary,
+        })
+        self._commit()
+        return log
+
+    def _account_lock(self, configuration):
+        return _AdvisoryLock(self.env.cr, SYNC_LOCK_NAMESPACE, configuration.id)
+
+    def _sync_kinds(self, configuration, log, kinds, full, message_limit, refresh_recent):
+        """Run each kind; return the error texts. A provider error ends that kind only,
+        unless it is one every later call would repeat (bad token, bad settings)."""
+        errors = []
+        try:
+            client = configuration._make_provider_client()
+        except providers.ProviderError as error:
+            return [str(error)]
+        steps = []
+        if 'contacts' in kinds:
+            steps.append(('contacts', lambda: self._sync_contacts(configuration, client, log)))
+        if 'groups' in kinds or 'group_members' in kinds:
+            steps.append(('groups', lambda: self._sync_groups(
+                configuration, client, log, with_members='group_members' in kinds,
+                refresh_members=full or 'groups' not in kinds)))
+        if 'messages' in kinds:
+            steps.append(('messages', lambda: self._sync_messages(
+                configuration, client, log, message_limit, refresh_recent)))
+        for kind, step in steps:
+            log.write({'current_step': kind})
+            try:
+                step()
+            except (providers.AuthenticationError, providers.ConfigurationError) as error:
+                errors.append(_('%s: %s') % (kind, error))
+                break
+            except providers.ProviderError as error:
+                errors.append(_('%s: %s') % (kind, error))
+            except Exception as error:  # recorded, so the next account still syncs
+                _logger.exception('WhatsApp sync of %s (%s) failed', configuration.name, kind)
+                errors.append(_('%s: unexpected error: %s') % (kind, error))
+        return errors
+
+    def _store_page(self, log, page, store):
+        """Store one provider page in a savepoint, count it and its skipped items."""
+        with self.env.cr.savepoint():
+            result = store(page.items)
+        if page.skipped:
+            details = (log.skipped_details or '').splitlines()
+            for skipped in page.skipped[:max(0, MAX_SKIP_DETAILS - len(details))]:
+                details.append('%s %s: %s' % (skipped.kind, skipped.external_id or '?', skipped.reason))
+            log.write({'skipped_count': log.skipped_count + len(page.skipped),
+                       'skipped_details': '\n'.join(details)})
+        self._commit()
+        # Pages of a long history must not pile up in the ORM cache.
+        self.env['whatsapp.sync.log'].invalidate_cache()
+        for model in ('whatsapp.contact', 'whatsapp.group', 'whatsapp.group.member', 'whatsapp.message'):
+            self.env[model].invalidate_cache()
+        return result
+
+    def _sync_contacts(self, configuration, client, log):
+        Contact = self.env['whatsapp.contact'].sudo()
+
+        def store(records):
+            _by_key, stats = Contact._upsert([Contact._vals_from_record(configuration, rec) for rec in records])
+            log._add_stats('contacts', stats)
+
+        for page in client.iter_contacts():
+            self._store_page(log, page, store)
+
+    def _sync_groups(self, configuration, client, log, with_members, refresh_members):
+        """Groups, and their members when asked: from the listing when it carries
+        them, else one request per group that is new, never synced, or due a refresh."""
+        Group = self.env['whatsapp.group'].sudo()
+
+        def store_groups(records):
+            by_key, stats = Group._upsert([Group._vals_from_record(configuration, rec) for rec in records])
+            log._add_stats('groups', stats)
+            return by_key
+
+        def store_members(records):
+            self._store_members(configuration, log, records)
+
+        for page in client.iter_groups():
+            by_key = self._store_page(log, page, store_groups)
+            if not with_members:
+                continue
+            listed = [rec for rec in page.items if rec.members is not None]
+            if listed:
+                self._store_page(log, providers.Page(items=listed), store_members)
+            to_fetch = [rec.group_id for rec in page.items if rec.members is None and (
+                refresh_members or not by_key[(configuration.id, rec.group_id)].members_synced_at)]
+            for start in range(0, len(to_fetch), MEMBER_FETCH_BATCH):
+                fetched = providers.Page()
+                for group_id in to_fetch[start:start + MEMBER_FETCH_BATCH]:
+                    try:
+                        fetched.items.append(client.get_group(group_id))
+                    except providers.NotFoundError as error:
+                        fetched.skipped.append(providers.Skipped('group', str(error), group_id))
+                self._store_page(log, fetched, store_members)
+
+    def _store_members(self, configuration, log, group_records):
+        """Members of whole groups: upsert them and remove those the group lost."""
+        Group = self.env['whatsapp.group'].sudo()
+        Member = self.env['whatsapp.group.member'].sudo()
+        Contact = self.env['whatsapp.contact'].sudo()
+        group_ids = Group._ensure(configuration, [rec.group_id for rec in group_records])
+        seed = {member.contact_id: member for rec in group_records for member in rec.members}
+        contact_ids = Contact._ensure(configuration, list(seed), records=seed)
+        vals_list = []
+        for rec in group_records:
+            for member in rec.members:
+                vals_list.append({
+                    'group_id': group_ids[rec.group_id],
+                    'contact_id': contact_ids[member.contact_id],
+                    'configuration_id': configuration.id,
+                    'role': member.role if member.role in providers.MEMBER_ROLES else 'member',
+                })
+        by_key, stats = Member._upsert(vals_list)
+        log._add_stats('members', stats)
+        kept = {record.id for record in by_key.values()}
+        stale = Member.search([('group_id', 'in', list(group_ids.values())), ('id', 'not in', list(kept))])
+        if stale:
+            log.members_removed += len(stale)
+            stale.unlink()
+        Group.browse(list(group_ids.values())).write({'members_synced_at': fields.Datetime.now()})
+
+    def _sync_messages(self, configuration, client, log, message_limit, refresh_recent):
+        """Messages from the watermark (less an overlap), or the most recent ones.
+
+        The watermark moves only once the whole iteration is stored, so a run
+        cut short is re-read next time instead of skipped.
+        """
+        since = configuration._messages_since(WATERMARK_OVERLAP_MINUTES)
+        passes = []
+        if message_limit == 0:
+            passes.append({})
+        else:
+            if since:
+                passes.append({'since': since})
+            if not since or refresh_recent:
+                passes.append({'limit': message_limit})
+        newest = configuration.last_message_date
+        for arguments in passes:
+            for page in client.iter_messages(**arguments):
+                page_newest = self._store_page(
+                    log, page, lambda records: self._store_messages(configuration, log, records))
+                if page_newest and (not newest or page_newest > newest):
+                    newest = page_newest
+        if newest and newest != configuration.last_message_date:
+            configuration.write({'last_message_date': newest})
+
+    def _store_messages(self, configuration, log, records):
+        """Upsert a page of messages with their contacts and groups; return its newest time."""
+        if not records:
+            return None
+        Message = self.env['whatsapp.message'].sudo()
+        people = set()
+        groups = set()
+        for rec in records:
+            if rec.chat_type == 'group':
+                groups.add(rec.chat_id)
+                people.add(rec.sender_id)
+            elif rec.chat_type == 'contact':
+                people.add(rec.chat_id)
+        contact_ids = self.env['whatsapp.contact'].sudo()._ensure(configuration, people)
+        group_ids = self.env['whatsapp.group'].sudo()._ensure(configuration, groups)
+        vals_list = [Message._vals_from_record(configuration, rec, contact_ids, group_ids) for rec in records]
+        _by_key, stats = Message._upsert(vals_list)
+        log._add_stats('messages', stats)
+        return max(vals['message_date'] for vals in vals_list)
+
+    @api.model
+    def _notify_result(self, logs):
+        errors = logs.filtered(lambda log: log.state == 'error')
+        lines = ['%s: %s' % (log.configuration_id.name, log.summary) for log in logs] \
+            or [_('No active WhatsApp account to sync.')]
+        return self.env['whatsapp.configuration']._notify(
+            _('Sync finished with errors') if errors else _('Sync finished'),
+            '\n'.join(lines), 'warning' if errors else 'success')
+
+
+class _AdvisoryLock(object):
+    """Session-level PostgreSQL advisory lock, so it outlives the per-page commits
+    of the cron path and is seen by every worker and server on the database."""
+
+    def __init__(self, cr, namespace, key):
+        self.cr = cr
+        self.keys = (namespace, key)
+
+    def __enter__(self):
+        self.cr.execute('SELECT pg_try_advisory_lock(%s, %s)', self.keys)
+        if not self.cr.fetchone()[0]:
+            raise SyncAlreadyRunning()
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        self.cr.execute('SELECT pg_advisory_unlock(%s, %s)', self.keys)
+        return False

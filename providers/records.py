@@ -1,0 +1,130 @@
+"""Canonical records the provider clients yield.
+
+Everything above ``providers/`` reads these and nothing else, so a field here is
+the whole vocabulary shared by WHAPI and Wassenger: ids are already normalised
+(person key = bare digits or ``<digits>@lid``; group key = ``<id>@g.us``), times
+are aware UTC datetimes, statuses and roles use the values below.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import List, Optional
+
+# Message statuses, in the order a message moves through them; ``failed`` and
+# ``deleted`` are terminal and sit outside the delivery order.
+MESSAGE_STATUSES = ('pending', 'sent', 'delivered', 'read', 'played', 'failed', 'deleted')
+DELIVERY_ORDER = ('pending', 'sent', 'delivered', 'read', 'played')
+
+MEMBER_ROLES = ('member', 'admin', 'superadmin')
+
+# Message types we name; anything else a provider sends is kept as ``unknown``
+# with its original name in ``Message.raw_type``.
+MESSAGE_TYPES = (
+    'text', 'link_preview', 'image', 'video', 'gif', 'audio', 'voice', 'document',
+    'sticker', 'location', 'live_location', 'contact', 'contact_list', 'poll',
+    'reaction', 'system', 'call', 'group_invite', 'event', 'interactive', 'order',
+    'product', 'story', 'unknown',
+)
+
+CHAT_TYPES = ('contact', 'group', 'broadcast', 'newsletter', 'unknown')
+
+
+@dataclass
+class AccountInfo:
+    """Who the connected account is and whether it can sync and send now."""
+    connected: bool
+    status: str                     # provider's own state word, e.g. AUTH / operative+online
+    phone: Optional[str] = None     # E.164 when known
+    name: Optional[str] = None
+    account_id: Optional[str] = None
+    detail: str = ''                # a sentence safe to show a user
+
+
+@dataclass
+class Contact:
+    contact_id: str                 # bare digits, or '<digits>@lid'
+    phone: Optional[str] = None     # E.164 when valid, else the number as given
+    phone_valid: bool = False
+    name: Optional[str] = None      # address-book name
+    pushname: Optional[str] = None  # the person's WhatsApp profile name
+    is_business: bool = False
+
+
+@dataclass
+class Member:
+    contact_id: str                 # person key, as Contact.contact_id
+    role: str = 'member'            # one of MEMBER_ROLES
+    name: Optional[str] = None
+    phone: Optional[str] = None
+    phone_valid: bool = False
+
+
+@dataclass
+class Group:
+    group_id: str                   # '<id>@g.us'
+    name: Optional[str] = None
+    description: Optional[str] = None
+    invite_code: Optional[str] = None
+    created_at: Optional[datetime] = None
+    # None when the listing did not carry participants (fetch the group then);
+    # a list, possibly empty, when it did.
+    members: Optional[List[Member]] = None
+    # members the provider listed but that could not be read
+    skipped: List['Skipped'] = field(default_factory=list)
+
+
+@dataclass
+class Chat:
+    chat_id: str                    # person key or group key
+    chat_type: str = 'unknown'      # one of CHAT_TYPES
+    name: Optional[str] = None
+    last_message_at: Optional[datetime] = None
+
+
+@dataclass
+class Media:
+    media_id: Optional[str] = None
+    mime_type: Optional[str] = None
+    file_name: Optional[str] = None
+    file_size: Optional[int] = None
+    url: Optional[str] = None
+
+
+@dataclass
+class Message:
+    message_id: str
+    chat_id: str                    # person key (1:1) or group key
+    timestamp: datetime             # WhatsApp time, aware UTC
+    from_me: bool = False
+    chat_type: str = 'contact'      # one of CHAT_TYPES
+    sender_id: Optional[str] = None  # person key of the author, when known
+    sender_name: Optional[str] = None
+    message_type: str = 'unknown'   # one of MESSAGE_TYPES
+    raw_type: Optional[str] = None  # provider's own type word
+    body: Optional[str] = None      # text, caption or system text
+    media: Optional[Media] = None
+    status: Optional[str] = None    # one of MESSAGE_STATUSES, None when unknown
+
+
+@dataclass
+class SendResult:
+    message_id: str                 # the id later syncs and webhooks will carry
+    status: str = 'pending'         # one of MESSAGE_STATUSES
+    timestamp: Optional[datetime] = None
+    # WhatsApp's own message id when the provider already knows it: WHAPI's id
+    # is one (equal to message_id); Wassenger's queued id differs (its waId).
+    whatsapp_message_id: Optional[str] = None
+
+
+@dataclass
+class Skipped:
+    """An item of a page that could not be parsed; kept so callers can count it."""
+    kind: str                       # 'contact', 'group', 'member', 'chat', 'message'
+    reason: str
+    external_id: Optional[str] = None
+
+
+@dataclass
+class Page:
+    """One provider page: the records parsed from it and the items skipped."""
+    items: list = field(default_factory=list)
+    skipped: List[Skipped] = field(default_factory=list)

@@ -1,0 +1,5 @@
+# -*- coding: utf-8 -*-
+from . import test_crons
+from . import test_sync
+from . import test_access
+from . import test_wizard

@@ -1,0 +1,190 @@
+# -*- coding: utf-8 -*-
+"""Shared fixtures: a fake provider client patched in at the client seam.
+
+The fake speaks the provider layer's interface (pages of canonical records),
+so these tests exercise every line above ``providers/`` without a network.
+"""
+import datetime
+from contextlib import contextmanager
+from unittest.mock import patch
+
+from odoo.tests.common import SavepointCase, new_test_user
+
+from odoo.addons.whatsapp_integration import providers
+from odoo.addons.whatsapp_integration.providers import (
+    Contact, Group, Media, Member, Message, Page)
+
+UTC = datetime.timezone.utc
+BASE_TIME = datetime.datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+class FakeAccount(object):
+    """One remote account's ground truth, plus switchable faults."""
+
+    def __init__(self, page_size=25):
+        self.page_size = page_size
+        self.contacts = []
+        self.groups = []            # Group records with members
+        self.list_members = True    # listing carries participants (WHAPI-like)
+        self.messages = []
+        self.fail_with = None       # exception raised by every call
+        self.fail_messages_after_pages = None
+        self.requests = []
+        self.skipped_contacts = []  # Skipped entries reported with the first contacts page
+
+    def add_contacts(self, count, start=0, prefix='3460000'):
+        for number in range(start, start + count):
+            self.contacts.append(Contact(
+                contact_id='%s%04d' % (prefix, number), phone='+%s%04d' % (prefix, number),
+                phone_valid=True, name='Contact %d' % number, pushname='Push %d' % number))
+
+    def add_group(self, group_id, name, members):
+        group = Group(group_id=group_id, name=name, description='About %s' % name,
+                      invite_code='code-%s' % name, members=list(members))
+        self.groups.append(group)
+        return group
+
+    def add_messages(self, count, start_minutes=0, chat_id='34600000000', chat_type='contact',
+                     sender_id=None, prefix='msg'):
+        added = []
+        for number in range(count):
+            minutes = start_minutes + number
+            added.append(Message(
+                message_id='%s-%d-%d' % (prefix, start_minutes, number), chat_id=chat_id,
+                chat_type=chat_type, timestamp=BASE_TIME + datetime.timedelta(minutes=minutes),
+                from_me=number % 3 == 0, sender_id=sender_id or chat_id, message_type='text',
+                raw_type='text', body='Message %d' % minutes, status='delivered'))
+        self.messages.extend(added)
+        return added
+
+
+class FakeProviderClient(object):
+    """Pages through a FakeAccount the way the real clients page through a provider."""
+
+    def __init__(self, account):
+        self.account = account
+
+    def _call(self, name):
+        self.account.requests.append(name)
+        if self.account.fail_with is not None:
+            raise self.account.fail_with
+
+    def _pages(self, name, items):
+        size = self.account.page_size
+        self._call(name)
+        yield Page(items=list(items[:size]))
+        for start in range(size, len(items), size):
+            self._call(name)
+            yield Page(items=list(items[start:start + size]))
+
+    def check_connection(self):
+        self._call('health')
+        return providers.AccountInfo(connected=True, status='AUTH', phone='+34600999999', name='Fake')
+
+    def iter_contacts(self):
+        for number, page in enumerate(self._pages('contacts', self.account.contacts)):
+            if number == 0:
+                page.skipped = list(self.account.skipped_contacts)
+            yield page
+
+    def iter_groups(self):
+        groups = self.account.groups
+        if not self.account.list_members:
+            groups = [Group(group_id=g.group_id, name=g.name, description=g.description,
+                            invite_code=g.invite_code, members=None) for g in groups]
+        return self._pages('groups', groups)
+
+    def get_group(self, group_id):
+        self._call('group')
+        for group in self.account.groups:
+            if group.group_id == group_id:
+                return group
+        raise providers.NotFoundError('Group not found', 404)
+
+    def iter_messages(self, since=None, limit=None):
+        messages = sorted(self.account.messages, key=lambda m: m.timestamp, reverse=True)
+        if since is not None:
+            messages = [m for m in messages if m.timestamp >= since]
+        elif limit:
+            messages = messages[:limit]
+        for number, page in enumerate(self._pages('messages', messages)):
+            failing = self.account.fail_messages_after_pages
+            if failing is not None and number >= failing:
+                raise providers.TransientError('Provider unavailable', 503)
+            yield page
+
+
+class WhatsappCase(SavepointCase):
+    """Two accounts (one per provider), a fake remote per account, and users."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        Configuration = cls.env['whatsapp.configuration']
+        cls.config_a = Configuration.create({
+            'name': 'Account A', 'provider': 'whapi', 'token': 'secret-token-a'})
+        cls.config_b = Configuration.create({
+            'name': 'Account B', 'provider': 'wassenger', 'token': 'secret-token-b',
+            'device_id': '0123456789abcdef01234567'})
+        cls.remote = {cls.config_a.id: FakeAccount(), cls.config_b.id: FakeAccount()}
+        cls.user = new_test_user(cls.env, login='wa_user', groups='whatsapp_integration.group_whatsapp_user')
+        cls.manager = new_test_user(
+            cls.env, login='wa_manager', groups='whatsapp_integration.group_whatsapp_manager')
+        cls.service = cls.env['whatsapp.sync.service']._get_service()
+
+    def setUp(self):
+        super().setUp()
+        remote = self.remote
+
+        def make_client(configuration):
+            return FakeProviderClient(remote[configuration.id])
+
+        patcher = patch.object(type(self.env['whatsapp.configuration']), '_make_provider_client', make_client)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    @property
+    def remote_a(self):
+        return self.remote[self.config_a.id]
+
+    @property
+    def remote_b(self):
+        return self.remote[self.config_b.id]
+
+    def stored(self, model, configuration):
+        return self.env[model].search([('configuration_id', '=', configuration.id)])
+
+    def last_log(self, configuration):
+        return self.env['whatsapp.sync.log'].search([('configuration_id', '=', configuration.id)], limit=1)
+
+    @contextmanager
+    def assertNoWrites(self, *model_names):
+        """Fail if any of these models gets a create or write inside the block."""
+        calls = []
+        patches = []
+        for name in model_names:
+            model_class = type(self.env[name])
+            for method in ('create', 'write'):
+                original = getattr(model_class, method)
+
+                def spy(records, *args, _original=original, _label='%s.%s' % (name, method), **kwargs):
+                    calls.append(_label)
+                    return _original(records, *args, **kwargs)
+                patches.append(patch.object(model_class, method, spy))
+        for patcher in patches:
+            patcher.start()
+        try:
+            yield calls
+        finally:
+            for patcher in patches:
+                patcher.stop()
+        self.assertEqual(calls, [], 'expected no create/write, got %s' % calls)
+
+
+def member(contact_id, role='member'):
+    return Member(contact_id=contact_id, role=role, phone='+%s' % contact_id, phone_valid=True)
+
+
+def media(mime='image/jpeg'):
+    return Media(media_id='media-1', mime_type=mime, file_name='photo.jpg', file_size=1234)

@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .common import WhatsappCase
+
+
+@tagged('post_install', '-at_install')
+class TestAccess(WhatsappCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.config_a.user_ids = [(4, cls.user.id)]
+
+    def _sync_both(self):
+        self.remote_a.add_contacts(2)
+        self.remote_a.add_messages(3)
+        self.remote_b.add_contacts(2, prefix='4477009')
+        self.remote_b.add_messages(3, chat_id='447700900000', prefix='b')
+        self.env['whatsapp.sync.service'].cron_sync_all_data()
+
+    def test_user_sees_only_assigned_accounts_data(self):
+        self._sync_both()
+        env = self.env(user=self.user)
+        self.assertEqual(env['whatsapp.configuration'].search([]), self.config_a)
+        messages = env['whatsapp.message'].search([])
+        self.assertEqual(len(messages), 3)
+        self.assertEqual(messages.configuration_id, self.config_a)
+        self.assertEqual(env['whatsapp.contact'].search([]).configuration_id, self.config_a)
+        self.assertEqual(env['whatsapp.sync.log'].search([]).configuration_id, self.config_a)
+        message_b = self.stored('whatsapp.message', self.config_b)[0]
+        with self.assertRaises(AccessError):
+            message_b.with_user(self.user).read(['body'])
+
+    def test_access_through_a_group(self):
+        self._sync_both()
+        self.config_b.group_ids = [(4, self.env.ref('base.group_user').id)]
+        env = self.env(user=self.user)
+        self.assertEqual(env['whatsapp.configuration'].search([]), self.config_a | self.config_b)
+        self.assertEqual(len(env['whatsapp.message'].search([])), 6)
+
+    def test_user_cannot_read_any_token(self):
+        with self.assertRaises(AccessError):
+            self.config_a.with_user(self.user).read(['token'])
+        fields_seen = self.env['whatsapp.configuration'].with_user(self.user).fields_get()
+        self.assertNotIn('token', fields_seen)
+        self.assertEqual(self.config_a.with_user(self.manager).token, 'secret-token-a')
+
+    def test_user_cannot_edit_accounts(self):
+        with self.assertRaises(AccessError):
+            self.config_a.with_user(self.user).write({'name': 'Mine now'})
+
+    def test_sync_now_syncs_only_the_users_accounts(self):
+        self.remote_a.add_contacts(2)
+        self.remote_b.add_contacts(2, prefix='4477009')
+        service = self.service.with_user(self.user)
+        action = service.manual_sync_all_data()
+        self.assertEqual(action['params']['type'], 'success')
+        self.assertEqual(len(self.stored('whatsapp.contact', self.config_a)), 2)
+        self.assertFalse(self.stored('whatsapp.contact', self.config_b))
+        self.assertEqual(self.last_log(self.config_a).trigger, 'manual')
+
+    def test_manager_sees_everything(self):
+        self._sync_both()
+        env = self.env(user=self.manager)
+        self.assertEqual(len(env['whatsapp.message'].search([])), 6)
+
+    def test_user_without_whatsapp_group_is_refused(self):
+        from odoo.tests.common import new_test_user
+        outsider = new_test_user(self.env, login='outsider', groups='base.group_user')
+        with self.assertRaises(AccessError):
+            self.env['whatsapp.message'].with_user(outsider).search([])
+        with self.assertRaises(AccessError):
+            self.service.with_user(outsider).manual_sync_all_data()
+
+    def test_only_managers_create_cron_jobs(self):
+        with self.assertRaises(AccessError):
+            self.service.with_user(self.user).init_cron_jobs()

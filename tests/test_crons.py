@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+from odoo.tests import tagged
+
+from .common import WhatsappCase
+
+EXPECTED = {
+    'ir_cron_whatsapp_data_sync': ('WhatsApp Data Sync', 1, 'hours', True, 'cron_sync_all_data()'),
+    'ir_cron_whatsapp_data_sync_frequent': ('WhatsApp Data Sync (Frequent)', 30, 'minutes', False,
+                                            'cron_sync_all_data()'),
+    'ir_cron_whatsapp_full_sync_daily': ('WhatsApp Full Data Sync (Daily)', 1, 'days', False,
+                                         'cron_sync_all_data(full=True)'),
+}
+
+
+@tagged('post_install', '-at_install')
+class TestCrons(WhatsappCase):
+
+    def _crons(self):
+        return self.env['ir.cron'].with_context(active_test=False).search(
+            [('model_id.model', '=', 'whatsapp.sync.service')])
+
+    def test_install_created_exactly_the_three_crons(self):
+        crons = self._crons()
+        self.assertEqual(len(crons), 3)
+        for xml_id, (name, number, unit, active, call) in EXPECTED.items():
+            cron = self.env.ref('whatsapp_integration.%s' % xml_id)
+            self.assertEqual(cron.name, name)
+            self.assertEqual((cron.interval_number, cron.interval_type), (number, unit))
+            self.assertEqual(cron.active, active)
+            self.assertEqual(cron.numbercall, -1)
+            self.assertFalse(cron.doall)
+            self.assertEqual(cron.user_id, self.env.ref('base.user_root'))
+            self.assertEqual(cron.state, 'code')
+            self.assertIn(call, cron.code)
+            self.assertTrue(cron.code.startswith('model.'), 'cron code only calls a service method')
+            # the inherited server action also belongs to the module, so uninstall removes both
+            self.assertTrue(self.env.ref('whatsapp_integration.%s_ir_actions_server' % xml_id))
+
+    def test_crons_run_the_service(self):
+        self.remote_a.add_contacts(3)
+        cron = self.env.ref('whatsapp_integration.ir_cron_whatsapp_full_sync_daily')
+        cron.method_direct_trigger()
+        self.assertEqual(len(self.stored('whatsapp.contact', self.config_a)), 3)
+        self.assertTrue(self.last_log(self.config_a).full_sync)
+        self.assertEqual(self.last_log(self.config_a).trigger, 'cron')
+
+    def test_create_cron_jobs_is_idempotent(self):
+        service = self.service.with_user(self.manager)
+        service.init_cron_jobs()
+        self.assertEqual(len(self._crons()), 3)
+        # renamed and archived crons still count as existing
+        hourly = self.env.ref('whatsapp_integration.ir_cron_whatsapp_data_sync')
+        hourly.write({'name': 'Renamed by admin', 'active': False})
+        self.assertEqual(self.env['whatsapp.sync.service']._ensure_cron_jobs(), [])
+        self.assertEqual(len(self._crons()), 3)
+        self.assertEqual(hourly.name, 'Renamed by admin')
+
+    def test_create_cron_jobs_recreates_a_deleted_cron(self):
+        daily = self.env.ref('whatsapp_integration.ir_cron_whatsapp_full_sync_daily')
+        action = daily.ir_actions_server_id
+        daily.unlink()
+        action.unlink()
+        created = self.env['whatsapp.sync.service']._ensure_cron_jobs()
+        self.assertEqual(created, ['WhatsApp Full Data Sync (Daily)'])
+        self.assertEqual(len(self._crons()), 3)
+        recreated = self.env.ref('whatsapp_integration.ir_cron_whatsapp_full_sync_daily')
+        self.assertEqual(recreated.interval_type, 'days')
+        self.assertFalse(recreated.active)
+
+    def test_check_cron_status_lists_each_cron(self):
+        action = self.service.check_cron_status()
+        message = action['params']['message']
+        self.assertIn('WhatsApp Data Sync: active', message)
+        self.assertIn('WhatsApp Data Sync (Frequent): inactive', message)
+        self.assertIn('WhatsApp Full Data Sync (Daily): inactive', message)
+        self.assertIn('next run', message)
+
+    def test_sync_service_record_exists_after_install(self):
+        self.assertTrue(self.env.ref('whatsapp_integration.whatsapp_sync_service_default'))
