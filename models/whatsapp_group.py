@@ -22,7 +22,9 @@ class WhatsappGroup(models.Model):
     member_ids = fields.One2many('whatsapp.group.member', 'group_id', string='Members')
     member_count = fields.Integer(compute='_compute_counts')
     message_count = fields.Integer(compute='_compute_counts')
-    members_synced_at = fields.Datetime(readonly=True)
+    members_synced_at = fields.Datetime(
+        string='Members Synced Since', readonly=True,
+        help='When the members of this group were first read; scheduled syncs re-read them daily.')
 
     _sql_constraints = [
         ('group_unique', 'UNIQUE(configuration_id, group_id)',

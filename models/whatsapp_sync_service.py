@@ -396,7 +396,9 @@ class WhatsappSyncService(models.Model):
         if stale:
             log.members_removed += len(stale)
             stale.unlink()
-        Group.browse(list(group_ids.values())).write({'members_synced_at': fields.Datetime.now()})
+        first_time = Group.browse(list(group_ids.values())).filtered(lambda group: not group.members_synced_at)
+        if first_time:
+            first_time.write({'members_synced_at': fields.Datetime.now()})
 
     def _sync_messages(self, configuration, client, log, message_limit, refresh_recent):
         """Messages from the watermark (less an overlap), or the most recent ones.

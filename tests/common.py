@@ -127,7 +127,6 @@ class WhatsappCase(SavepointCase):
         cls.config_b = Configuration.create({
             'name': 'Account B', 'provider': 'wassenger', 'token': 'secret-token-b',
             'device_id': '0123456789abcdef01234567'})
-        cls.remote = {cls.config_a.id: FakeAccount(), cls.config_b.id: FakeAccount()}
         cls.user = new_test_user(cls.env, login='wa_user', groups='whatsapp_integration.group_whatsapp_user')
         cls.manager = new_test_user(
             cls.env, login='wa_manager', groups='whatsapp_integration.group_whatsapp_manager')
@@ -135,7 +134,7 @@ class WhatsappCase(SavepointCase):
 
     def setUp(self):
         super().setUp()
-        remote = self.remote
+        self.remote = remote = {self.config_a.id: FakeAccount(), self.config_b.id: FakeAccount()}
 
         def make_client(configuration):
             return FakeProviderClient(remote[configuration.id])

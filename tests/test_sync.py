@@ -17,8 +17,8 @@ class TestSync(WhatsappCase):
             member('34600000001', 'superadmin'), member('34600000002', 'admin'), member('34600000003')])
         self.remote_a.add_messages(70, chat_id='34600000001')
         self.remote_b.add_contacts(5, prefix='4477009')
-        self.remote_b.add_group('120363000000000009@g.us', 'Team B', [member('447700900001')])
-        self.remote_b.add_messages(4, chat_id='447700900001', prefix='b')
+        self.remote_b.add_group('120363000000000009@g.us', 'Team B', [member('44770090001')])
+        self.remote_b.add_messages(4, chat_id='44770090001', prefix='b')
 
     def test_two_accounts_keep_their_data_apart(self):
         self._fill_both()

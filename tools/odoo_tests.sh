@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Runs the addon's Odoo tests in a real Odoo 14.0, when one is on PATH as `odoo`
+# (the way Odoo's own packages install it). Starts a throwaway PostgreSQL
+# cluster as the `postgres` OS user, installs the addon with --test-enable in a
+# fresh database, upgrades it, uninstalls it, and removes the cluster.
+# Exit status: 0 all passed, 1 a test failed or an error was logged,
+# 3 no Odoo 14.0 here (nothing run).
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+module=whatsapp_integration
+
+odoo_bin=$(command -v odoo || true)
+if [ -z "$odoo_bin" ]; then
+    echo "Odoo 14.0 not found on PATH (no 'odoo' command): Odoo tests NOT run."
+    exit 3
+fi
+version=$("$odoo_bin" --version 2>/dev/null | head -n 1)
+case "$version" in
+    *" 14.0"*) ;;
+    *) echo "'odoo' on PATH is not Odoo 14.0 ($version): Odoo tests NOT run."; exit 3 ;;
+esac
+odoo_python=$(head -n 1 "$odoo_bin" | sed -n 's/^#!\s*//p' | awk '{print $1}')
+if [ -z "$odoo_python" ] || ! "$odoo_python" -c 'import odoo' 2>/dev/null; then
+    echo "Cannot find the Python that runs $odoo_bin: Odoo tests NOT run."
+    exit 3
+fi
+odoo_addons=$("$odoo_python" -c 'import os, odoo.addons; print(",".join(p for p in odoo.addons.__path__ if os.path.isdir(os.path.join(p, "base"))))')
+if ! "$odoo_python" -c 'import requests, phonenumbers' 2>/dev/null; then
+    echo "Installing the addon's runtime requirements into Odoo's Python ($odoo_python)"
+    "$odoo_python" -m pip install -q -r "$repo/requirements.txt" || exit 1
+fi
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
+    echo "PostgreSQL server binaries not found: Odoo tests NOT run."
+    exit 1
+fi
+echo "Odoo tests: $version ($odoo_bin), PostgreSQL from $pg_bin"
+
+work=$(mktemp -d /tmp/whatsapp-odoo-tests.XXXXXX)
+chmod 755 "$work"
+mkdir -p "$work/addons" "$work/data" "$work/sock"
+ln -s "$repo" "$work/addons/$module"
+chown postgres "$work/sock"
+mkdir -p "$work/pg" && chown postgres "$work/pg" && chmod 700 "$work/pg"
+pg_port=$(( 20000 + RANDOM % 20000 ))
+http_port=$(( 40000 + RANDOM % 20000 ))
+as_postgres() { su postgres -s /bin/bash -c "$*"; }
+
+cleanup() {
+    as_postgres "'$pg_bin/pg_ctl' -D '$work/pg' -m immediate stop" >/dev/null 2>&1
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+as_postgres "'$pg_bin/initdb' -D '$work/pg' -U odoo -A trust -E UTF8 --locale=C.UTF-8" >"$work/initdb.log" 2>&1 \
+    || { cat "$work/initdb.log"; exit 1; }
+as_postgres "'$pg_bin/pg_ctl' -D '$work/pg' -l '$work/sock/postgres.log' -w -o \"-k '$work/sock' -p $pg_port -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" start" \
+    >/dev/null || { cat "$work/sock/postgres.log"; exit 1; }
+
+odoo_args=(--addons-path="$odoo_addons,$work/addons" --db_host="$work/sock" --db_port="$pg_port"
+           --db_user=odoo --data-dir="$work/data" --http-port="$http_port" --http-interface=127.0.0.1
+           --without-demo=all --log-level=info -d whatsapp_test)
+
+failed=0
+run_step() {  # name, log file, odoo args...
+    local name=$1 log=$2; shift 2
+    "$odoo_bin" "${odoo_args[@]}" --stop-after-init "$@" >"$log" 2>&1
+    local status=$?
+    # Odoo logs test failures and real problems at ERROR or CRITICAL level.
+    local problems
+    problems=$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$log")
+    if [ $status -ne 0 ] || [ -n "$problems" ]; then
+        echo "FAILED: $name (exit $status)"
+        if [ -n "$problems" ]; then echo "$problems" | head -n 40; else tail -n 40 "$log"; fi
+        grep -E '^(FAIL|ERROR): |^(AssertionError|Traceback)' -A 12 "$log" | head -n 120
+        failed=1
+    else
+        echo "ok: $name"
+    fi
+}
+
+run_step "install with tests" "$work/install.log" -i "$module" --test-enable --test-tags "/$module"
+# Odoo 14 logs "Starting <Class>.<test> ..." for each test and "FAIL: " / "ERROR: " for each failure.
+test_logger="odoo\.addons\.$module\.tests\.[a-z_]+: "
+ran=$(grep -cE "${test_logger}Starting " "$work/install.log")
+test_failures=$(grep -cE "${test_logger}(FAIL|ERROR): " "$work/install.log")
+grep -E "odoo.tests.runner|post-tests in" "$work/install.log" | sed -E 's/^.* (odoo\.[a-z.]+: )/  /'
+if [ "$ran" -eq 0 ]; then
+    echo "FAILED: no Odoo test ran"
+    failed=1
+fi
+
+run_step "upgrade (-u $module)" "$work/upgrade.log" -u "$module"
+
+# Uninstall must remove everything the module created, its three crons included.
+uninstall_script="
+module = env['ir.module.module'].search([('name', '=', '$module')])
+module.button_immediate_uninstall()
+env.cr.execute(\"SELECT count(*) FROM ir_cron c JOIN ir_act_server a ON a.id = c.ir_actions_server_id WHERE a.name LIKE 'WhatsApp%'\")
+left = env.cr.fetchone()[0]
+print('WHATSAPP_CRONS_LEFT=%d' % left)
+"
+echo "$uninstall_script" | "$odoo_bin" shell "${odoo_args[@]}" --no-http >"$work/uninstall.log" 2>&1
+if grep -q 'WHATSAPP_CRONS_LEFT=0' "$work/uninstall.log" \
+        && ! grep -qE '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$work/uninstall.log"; then
+    echo "ok: uninstall removes the module and its crons"
+else
+    echo "FAILED: uninstall"
+    tail -n 30 "$work/uninstall.log"
+    failed=1
+fi
+
+if [ -n "${KEEP_ODOO_LOGS:-}" ]; then
+    mkdir -p "$KEEP_ODOO_LOGS" && cp "$work"/*.log "$KEEP_ODOO_LOGS"/
+fi
+echo "odoo: $((ran - test_failures)) passed, $test_failures failed"
+exit $failed
