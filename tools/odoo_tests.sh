@@ -69,7 +69,9 @@ run_step() {  # name, log file, odoo args...
     local status=$?
     # Odoo logs test failures and real problems at ERROR or CRITICAL level.
     local problems
-    problems=$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$log")
+    # Warnings about this module (bad view, duplicate label, ...) count as problems too.
+    problems=$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ ((ERROR|CRITICAL) |WARNING .*whatsapp)' "$log" \
+               | grep -v 'skip sending email')
     if [ $status -ne 0 ] || [ -n "$problems" ]; then
         echo "FAILED: $name (exit $status)"
         if [ -n "$problems" ]; then echo "$problems" | head -n 40; else tail -n 40 "$log"; fi

@@ -24,7 +24,7 @@ class WhatsappSyncWizard(models.TransientModel):
         'whatsapp.configuration', string='Account',
         help='Leave empty to sync every account you may sync.')
     message_limit = fields.Integer(
-        string='Messages', default=50,
+        string='Number of Messages', default=50,
         help='How many recent messages to read; 0 reads the whole history the provider holds.')
     sync_contacts = fields.Boolean(string='Contacts', default=True)
     sync_groups = fields.Boolean(string='Groups', default=True)
