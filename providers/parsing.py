@@ -1,0 +1,281 @@
+"""Small helpers both clients use to turn provider items into records.
+
+Kept here so each rule (time parsing, page building, media type guessing)
+exists once; the provider-specific field names stay in the client modules.
+"""
+import base64
+import logging
+import mimetypes
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
+
+from .errors import BadPayloadError
+from .records import Page, Skipped
+
+_logger = logging.getLogger(__name__)
+
+__all__ = [
+    'ItemError', 'build_page', 'parse_time', 'to_unix_seconds', 'iso_utc', 'as_bool',
+    'as_int', 'as_text', 'require_dict', 'require_text', 'guess_media_type', 'data_uri',
+    'guess_mime_type', 'resolve_mime_type', 'expect_list', 'path_segment', 'map_value', 'MessageStream', 'MEDIA_SEND_TYPES',
+]
+
+MEDIA_SEND_TYPES = ('image', 'video', 'audio', 'voice', 'document')
+
+# Unix times above this are milliseconds (year 33658 in seconds).
+_MILLISECONDS_THRESHOLD = 10 ** 12
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class ItemError(ValueError):
+    """One item of a page cannot be read; becomes a :class:`Skipped`."""
+
+
+def build_page(raw_items, parse_item, kind, id_field=None):
+    """Parse every raw item into a Page, turning unreadable ones into Skipped.
+
+    ``parse_item`` returns a record, or None for an item that is deliberately
+    not ours (e.g. a channel in a group list); ItemError means "bad item".
+    ``id_field`` is a callable returning the item's id for the Skipped record.
+    """
+    page = Page()
+    for raw in raw_items:
+        try:
+            record = parse_item(raw)
+        except ItemError as exc:
+            external_id = _safe_id(raw, id_field)
+            page.skipped.append(Skipped(kind=kind, reason=str(exc), external_id=external_id))
+            _logger.debug('Skipped %s %s: %s', kind, external_id, exc)
+            continue
+        if record is not None:
+            page.items.append(record)
+    return page
+
+
+def _safe_id(raw, id_field):
+    if id_field is None or not isinstance(raw, dict):
+        return None
+    try:
+        value = id_field(raw)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return None if value is None else str(value)
+
+
+def require_dict(value, what):
+    """An item must be a JSON object."""
+    if not isinstance(value, dict):
+        raise ItemError('%s is not an object' % what)
+    return value
+
+
+def require_text(item, key, what=None):
+    """A required non-empty string (numbers are accepted and stringified)."""
+    value = item.get(key)
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+        raise ItemError('missing or invalid %s' % (what or key))
+    text = str(value).strip()
+    if not text:
+        raise ItemError('missing or invalid %s' % (what or key))
+    return text
+
+
+def as_text(value):
+    """Optional string: None for missing, empty or non-scalar values."""
+    if value is None or isinstance(value, (bool, dict, list)):
+        return None
+    text = str(value)
+    return text if text.strip() else None
+
+
+def as_bool(value, default=False):
+    """Booleans as providers send them: true/false, 1/0, 'true'/'false'."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return bool(value)
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ('true', '1', 'yes'):
+            return True
+        if lowered in ('false', '0', 'no', ''):
+            return False
+    return default
+
+
+def as_int(value):
+    """Optional integer; None when absent or not a number."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_time(value):
+    """Unix seconds (number or digit string, ms tolerated) or ISO-8601 -> aware UTC.
+
+    Returns None when ``value`` is absent or unreadable.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return _from_unix(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return _from_unix(float(text))
+    except ValueError:
+        pass
+    return _from_iso(text)
+
+
+def _from_unix(number):
+    if number != number or number < 0:  # NaN or negative
+        return None
+    if number > _MILLISECONDS_THRESHOLD:
+        number = number / 1000.0
+    try:
+        return _EPOCH + timedelta(seconds=number)
+    except OverflowError:
+        return None
+
+
+def _from_iso(text):
+    if text.endswith(('Z', 'z')):
+        text = text[:-1] + '+00:00'
+    # Python 3.7's fromisoformat wants exactly 3 or 6 fraction digits.
+    text = _normalise_fraction(text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def _normalise_fraction(text):
+    if '.' not in text:
+        return text
+    head, tail = text.split('.', 1)
+    digits = ''
+    for char in tail:
+        if not char.isdigit():
+            break
+        digits += char
+    rest = tail[len(digits):]
+    if not digits:
+        return text
+    return '%s.%s%s' % (head, (digits + '000000')[:6], rest)
+
+
+def to_unix_seconds(moment):
+    """Aware datetime -> whole unix seconds (floor), naive read as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    delta = moment - _EPOCH
+    return delta.days * 86400 + delta.seconds
+
+
+def iso_utc(moment):
+    """Aware datetime -> ``YYYY-MM-DDTHH:MM:SS.mmmZ`` in UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime('%Y-%m-%dT%H:%M:%S.') + '%03dZ' % (moment.microsecond // 1000)
+
+
+def guess_mime_type(file_name, mime_type=None):
+    """The given MIME type, else one guessed from the file name, else octet-stream."""
+    if mime_type:
+        return mime_type
+    if file_name:
+        guessed = mimetypes.guess_type(file_name)[0]
+        if guessed:
+            return guessed
+    return 'application/octet-stream'
+
+
+def resolve_mime_type(file_bytes, file_name, mime_type, url):
+    """MIME type of a file to send: given, else from the name or URL.
+
+    Bytes always get one (octet-stream at worst) since they travel inline.
+    """
+    if file_bytes is not None:
+        return guess_mime_type(file_name, mime_type)
+    if mime_type:
+        return mime_type
+    return mimetypes.guess_type(file_name or (url or '').split('?', 1)[0])[0]
+
+
+def guess_media_type(media_type, mime_type):
+    """The send type: given one (checked) or derived from the MIME family."""
+    if media_type:
+        if media_type not in MEDIA_SEND_TYPES:
+            raise ValueError('media_type must be one of %s, not %r' % (', '.join(MEDIA_SEND_TYPES), media_type))
+        return media_type
+    family = (mime_type or '').split('/', 1)[0].lower()
+    if family in ('image', 'video', 'audio'):
+        return family
+    return 'document'
+
+
+def data_uri(file_bytes, mime_type):
+    """``data:<mime>;base64,<payload>`` for providers taking inline files."""
+    payload = base64.b64encode(file_bytes).decode('ascii')
+    return 'data:%s;base64,%s' % (mime_type, payload)
+
+
+def expect_list(value, what):
+    """A page's list of items; anything else means the envelope is wrong."""
+    if not isinstance(value, list):
+        raise BadPayloadError('%s: expected a list, got %s' % (what, type(value).__name__))
+    return value
+
+
+def path_segment(value):
+    """One URL path segment: ids such as ``…@g.us`` keep their ``@``."""
+    return quote(str(value), safe='@:')
+
+
+def map_value(value, mapping, default=None):
+    """Look a provider word up case-insensitively in ``mapping``."""
+    if value is None or isinstance(value, (bool, dict, list)):
+        return default
+    return mapping.get(str(value).strip().lower(), default)
+
+
+class MessageStream(object):
+    """Per-call bookkeeping of ``iter_messages``: de-duplication and the limit.
+
+    Pages shift while new messages arrive, so the same id can come twice in
+    one call; only its first occurrence is kept. ``limit`` counts messages
+    actually yielded (None or 0: no limit).
+    """
+
+    def __init__(self, limit=None):
+        self.seen = set()
+        self.remaining = limit if limit else None
+
+    def take(self, page):
+        """Drop repeated ids and cut the page at the limit; return the page."""
+        fresh = []
+        for message in page.items:
+            if message.message_id in self.seen:
+                continue
+            self.seen.add(message.message_id)
+            fresh.append(message)
+        if self.remaining is not None:
+            fresh = fresh[:self.remaining]
+            self.remaining -= len(fresh)
+        page.items = fresh
+        return page
+
+    @property
+    def done(self):
+        return self.remaining is not None and self.remaining <= 0

@@ -1,0 +1,520 @@
+"""Wassenger client (https://api.wassenger.com/v1): paths, envelopes and quirks.
+
+Lists are bare JSON arrays paged with ``page`` (0-based) and ``size``; user
+ids are ``<digits>@c.us``; most paths need the device id; sends are queued
+and get a 24-hex queue id besides WhatsApp's own id (``waId``).
+"""
+import logging
+from datetime import timedelta
+
+from .base import ProviderClient
+from .errors import (
+    BadPayloadError, ConfigurationError, NotFoundError, RequestRejectedError,
+)
+from .http import HttpClientMixin
+from .parsing import (
+    ItemError, MessageStream, as_bool, as_int, as_text, build_page, guess_media_type,
+    iso_utc, map_value, parse_time, path_segment, require_dict, require_text,
+    resolve_mime_type,
+)
+from .phone import chat_type_of, normalize_phone, parse_jid, person_key
+from .records import (
+    MESSAGE_TYPES, AccountInfo, Chat, Contact, Group, Media, Member, Message,
+    SendResult, Skipped,
+)
+
+_logger = logging.getLogger(__name__)
+
+__all__ = ['WassengerClient']
+
+# How many devices to name when telling a user which device ids exist.
+_DEVICES_LISTED = 10
+
+_CHAT_TYPES = {'chat': 'contact', 'contact': 'contact', 'user': 'contact', 'group': 'group',
+               'broadcast': 'broadcast', 'channel': 'newsletter', 'newsletter': 'newsletter'}
+# ``ack`` of chat messages; numeric acks are WhatsApp Web's (-1 error .. 4 played).
+_ACKS = {'failed': 'failed', 'error': 'failed', 'pending': 'pending', 'sent': 'sent',
+         'delivered': 'delivered', 'read': 'read', 'played': 'played',
+         '-1': 'failed', '0': 'pending', '1': 'sent', '2': 'delivered', '3': 'read', '4': 'played'}
+# ``deliveryStatus`` and ``status`` of a queued (sent through the API) message.
+_DELIVERY_STATUSES = {'queued': 'pending', 'processing': 'pending', 'sent': 'sent',
+                      'delivered': 'delivered', 'read': 'read', 'readed': 'read',
+                      'played': 'played', 'failed': 'failed', 'cancelled': 'failed',
+                      'revoked': 'deleted'}
+_QUEUE_STATUSES = {'invalid': 'failed', 'removed': 'failed', 'expired': 'failed',
+                   'failed': 'failed', 'queued': 'pending', 'processing': 'pending',
+                   'processed': 'sent'}
+# Wassenger type words that are ours under another name.
+_TYPE_ALIASES = {'ptt': 'voice', 'vcard': 'contact', 'contacts': 'contact_list',
+                 'multi_vcard': 'contact_list', 'notification': 'system',
+                 'e2e_notification': 'system', 'gp2': 'system', 'call_log': 'call'}
+
+
+class WassengerClient(HttpClientMixin, ProviderClient):
+    """One Wassenger device (an API key can hold several; ``device_id`` picks one)."""
+
+    name = 'wassenger'
+    label = 'Wassenger'
+    default_base_url = 'https://api.wassenger.com/v1'
+    default_page_size = 100
+    max_page_size = 500
+
+    def __init__(self, token, base_url=None, device_id=None, timeout=30.0,
+                 connect_timeout=10.0, max_retries=3, backoff_factor=0.5,
+                 max_retry_after=60.0, page_size=None, sleep=None, session=None):
+        self._setup(token, base_url=base_url, device_id=device_id, timeout=timeout,
+                    connect_timeout=connect_timeout, max_retries=max_retries,
+                    backoff_factor=backoff_factor, max_retry_after=max_retry_after,
+                    page_size=page_size, sleep=sleep, session=session)
+        # group key -> Group from the last listing, so get_group knows names
+        self._group_index = {}
+
+    def _auth_headers(self, token):
+        return {'Token': token}
+
+    @staticmethod
+    def _error_text(body):
+        """``{"status", "message", "errorCode", "errors": [...]}``."""
+        if not isinstance(body, dict):
+            return None
+        message = as_text(body.get('message'))
+        errors = body.get('errors')
+        if not message and isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            message = as_text(errors[0].get('message')) or as_text(errors[0].get('reason'))
+        code = as_text(body.get('errorCode'))
+        if message and code:
+            return '%s [%s]' % (message, code)
+        return message or code
+
+    def _device(self):
+        if not self.device_id:
+            raise ConfigurationError('Wassenger: no device id is set; run the connection '
+                                     'check to see the devices of this API key')
+        return path_segment(self.device_id)
+
+    def _get(self, path, params=None, expect=dict):
+        return self._transport.request('GET', path, params=params, expect=expect)
+
+    # -- connection ------------------------------------------------------------------
+
+    def check_connection(self):
+        """Device healthy = status ``operative`` and session ``online``.
+
+        Without a device id, list the API key's devices and raise a
+        ConfigurationError naming them, so the user can pick one.
+        """
+        if not self.device_id:
+            raise ConfigurationError(self._missing_device_text())
+        device = self._get('/devices/%s' % self._device())
+        status = as_text(device.get('status')) or 'unknown'
+        session = device.get('session') if isinstance(device.get('session'), dict) else {}
+        session_status = as_text(session.get('status')) or 'unknown'
+        connected = status == 'operative' and session_status == 'online'
+        if connected:
+            detail = 'Connected: the device is operative and its WhatsApp session is online.'
+        elif status != 'operative':
+            detail = 'The device is %s, not operative; check it in the Wassenger console.' % status
+        else:
+            detail = ('The WhatsApp session is %s, not online; open the Wassenger console '
+                      '(the phone may need to scan a QR code again).' % session_status)
+        phone = normalize_phone(device.get('phone')) if device.get('phone') else None
+        profile = device.get('profile') if isinstance(device.get('profile'), dict) else {}
+        return AccountInfo(
+            connected=connected, status='%s/%s' % (status, session_status),
+            phone=phone.e164 if phone else None,
+            name=as_text(device.get('alias')) or as_text(profile.get('name')),
+            account_id=as_text(device.get('id')) or self.device_id,
+            detail=detail,
+        )
+
+    def _missing_device_text(self):
+        devices = self._get('/devices', expect=list)
+        if not devices:
+            return 'Wassenger: no device id is set, and this API key has no device yet.'
+        described = []
+        for device in devices[:_DEVICES_LISTED]:
+            if not isinstance(device, dict):
+                continue
+            parts = [as_text(device.get('phone')), as_text(device.get('alias')),
+                     as_text(device.get('status'))]
+            extra = ', '.join(part for part in parts if part)
+            described.append('%s (%s)' % (as_text(device.get('id')), extra) if extra
+                             else str(as_text(device.get('id'))))
+        more = ' and %d more' % (len(devices) - _DEVICES_LISTED) if len(devices) > _DEVICES_LISTED else ''
+        return 'Wassenger: no device id is set. Devices of this API key: %s%s.' % (
+            '; '.join(described), more)
+
+    # -- pagination ------------------------------------------------------------------
+
+    def _iter_numbered_pages(self, path, params=None, page_size=None):
+        """Yield the raw bare-array pages of a page/size listing.
+
+        Stops on a short or empty page, and on a page identical to the previous
+        one (an endpoint that ignores ``page`` would otherwise loop forever).
+        """
+        size = page_size or self.page_size
+        page_number = 0
+        previous = None
+        while True:
+            query = dict(params or {})
+            query.update(page=page_number, size=size)
+            items = self._get(path, query, expect=list)
+            if not items:
+                return
+            fingerprint = [_item_id(item) if isinstance(item, dict) else repr(item) for item in items]
+            if fingerprint == previous:
+                _logger.warning('Wassenger GET %s: page %d repeats the previous page; '
+                                'the endpoint seems not to page, stopping', path, page_number)
+                return
+            previous = fingerprint
+            yield items
+            if len(items) < size:
+                return
+            page_number += 1
+
+    # -- contacts, chats, groups ---------------------------------------------------------
+
+    def iter_contacts(self):
+        path = '/chat/%s/contacts' % self._device()
+        for items in self._iter_numbered_pages(path):
+            yield build_page(items, _parse_contact, 'contact', _item_id)
+
+    def iter_chats(self):
+        path = '/chat/%s/chats' % self._device()
+        for items in self._iter_numbered_pages(path):
+            yield build_page(items, _parse_chat, 'chat', _item_id)
+
+    def iter_groups(self):
+        path = '/devices/%s/groups' % self._device()
+        for items in self._iter_numbered_pages(path):
+            page = build_page(items, _parse_group, 'group', _item_id)
+            for group in page.items:
+                self._group_index[group.group_id] = group
+            yield page
+
+    def get_group(self, group_id):
+        """Members from the participants list; name from the listing or the group."""
+        key = _group_key(group_id)
+        device = self._device()
+        participants = self._get('/chat/%s/chats/%s/participants' % (device, path_segment(key)),
+                                 expect=list)
+        group = self._describe_group(key)
+        group.members = []
+        group.skipped = []
+        for participant in participants:
+            try:
+                group.members.append(_parse_participant(participant))
+            except ItemError as exc:
+                participant_id = _item_id(participant) if isinstance(participant, dict) else None
+                group.skipped.append(Skipped('member', '%s: %s' % (key, exc), participant_id))
+        return group
+
+    def _describe_group(self, key):
+        """A fresh Group with name/description: cached listing, GET, or a re-listing."""
+        known = self._group_index.get(key)
+        if known is None:
+            known = self._fetch_group(key)
+        if known is None:
+            for _page in self.iter_groups():
+                pass
+            known = self._group_index.get(key)
+        if known is None:
+            return Group(group_id=key)
+        return Group(group_id=key, name=known.name, description=known.description,
+                     invite_code=known.invite_code, created_at=known.created_at)
+
+    def _fetch_group(self, key):
+        try:
+            body = self._get('/devices/%s/groups/%s' % (self._device(), path_segment(key)))
+        except (NotFoundError, RequestRejectedError, BadPayloadError) as exc:
+            _logger.debug('Wassenger: group %s not readable directly (%s); using the list', key, exc)
+            return None
+        try:
+            return _parse_group(body)
+        except ItemError as exc:
+            _logger.debug('Wassenger: group %s answer unreadable (%s); using the list', key, exc)
+            return None
+
+    # -- messages -------------------------------------------------------------------
+
+    def iter_messages(self, since=None, limit=None):
+        """See ProviderClient; ``limit`` 0 or None with no ``since`` = all history.
+
+        Newest first. ``since`` is sent as ``after`` one second earlier
+        (``after`` is exclusive); reading stops at a short page or at a page
+        whose messages are all older than ``since``.
+        """
+        path = '/chat/%s/messages' % self._device()
+        params = {}
+        if since is not None:
+            params['after'] = iso_utc(since - timedelta(seconds=1))
+        page_size = min(self.page_size, limit) if limit and since is None else None
+        stream = MessageStream(limit)
+        for items in self._iter_numbered_pages(path, params, page_size):
+            page = build_page(items, _parse_message, 'message', _item_id)
+            all_older = False
+            if since is not None:
+                recent = [message for message in page.items if message.timestamp >= since]
+                all_older = bool(page.items) and not recent
+                page.items = recent
+            yield stream.take(page)
+            if stream.done or all_older:
+                return
+
+    # -- sending ----------------------------------------------------------------------
+
+    def send_text(self, to, body):
+        self._device()
+        payload = _send_target(to)
+        payload.update(message=body, device=self.device_id)
+        return self._post_message(payload)
+
+    def send_media(self, to, file_bytes=None, file_name=None, mime_type=None,
+                   url=None, caption=None, media_type=None):
+        if (file_bytes is None) == (url is None):
+            raise ValueError('send_media needs exactly one of file_bytes or url')
+        self._device()
+        payload = _send_target(to)
+        mime_type = resolve_mime_type(file_bytes, file_name, mime_type, url)
+        kind = guess_media_type(media_type, mime_type)
+        if url is not None:
+            media = {'url': url}
+        else:
+            media = {'file': self._upload(file_bytes, file_name, mime_type)}
+        if file_name:
+            media['filename'] = file_name
+        if kind == 'voice':
+            media['format'] = 'ptt'
+        payload.update(media=media, device=self.device_id)
+        if caption:
+            payload['message'] = caption
+        return self._post_message(payload)
+
+    def _upload(self, file_bytes, file_name, mime_type):
+        """POST /files (multipart ``file``) and return the file id."""
+        files = {'file': (file_name or 'file', file_bytes, mime_type)}
+        reply = self._transport.request('POST', '/files', files=files, expect=(dict, list))
+        if isinstance(reply, list):
+            reply = reply[0] if reply else None
+        file_id = as_text(reply.get('id')) if isinstance(reply, dict) else None
+        if not file_id:
+            raise BadPayloadError('Wassenger POST /files: no file id in the answer')
+        return file_id
+
+    def _post_message(self, payload):
+        reply = self._transport.request('POST', '/messages', json_body=payload, expect=dict)
+        queue_id = as_text(reply.get('id'))
+        if not queue_id:
+            raise BadPayloadError('Wassenger POST /messages: no message id in the answer')
+        return SendResult(
+            message_id=queue_id,
+            status=_queued_status(reply) or 'pending',
+            timestamp=parse_time(reply.get('createdAt')),
+            whatsapp_message_id=as_text(reply.get('waId')),
+        )
+
+    def get_message_status(self, message_id):
+        """Status of a message sent through the API, by its queue id."""
+        reply = self._get('/messages/%s' % path_segment(message_id))
+        return _queued_status(reply)
+
+
+# -- item parsers (module level: pure functions of one item) ---------------------------
+
+def _item_id(item):
+    return item.get('id') or item.get('wid')
+
+
+def _group_key(group_id):
+    jid = parse_jid(group_id)
+    if jid.kind == 'group':
+        return jid.key
+    if jid.kind == 'unknown' and jid.key and '@' not in jid.key:
+        # Old-style ids "<creator>-<time>" are sometimes passed without the suffix.
+        candidate = parse_jid(jid.key + '@g.us')
+        if candidate.kind == 'group':
+            return candidate.key
+    raise RequestRejectedError('Wassenger: not a group id: %r' % (group_id,))
+
+
+def _queued_status(reply):
+    return (map_value(reply.get('deliveryStatus'), _DELIVERY_STATUSES)
+            or map_value(reply.get('status'), _QUEUE_STATUSES))
+
+
+def _dict_field(item, key):
+    value = item.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _phone_of(item, jid):
+    """E.164 from ``phone`` when given, else from the digits of a user id."""
+    raw = as_text(item.get('phone')) or (jid.key if jid.kind == 'user' else None)
+    return normalize_phone(raw) if raw else None
+
+
+def _parse_contact(item):
+    item = require_dict(item, 'contact')
+    jid = parse_jid(require_text(item, 'wid'))
+    entry_type = as_text(item.get('type'))
+    if entry_type is not None and entry_type.lower() != 'user':
+        return None  # groups, channels, broadcast lists listed among contacts
+    if any(item.get(key) for key in ('groupId', 'channelId', 'broadcastId')):
+        return None
+    if jid.kind in ('group', 'newsletter', 'broadcast'):
+        return None
+    if jid.kind not in ('user', 'lid'):
+        raise ItemError('unrecognised contact id')
+    phone = _phone_of(item, jid)
+    return Contact(
+        contact_id=jid.key,
+        phone=phone.value if phone else None,
+        phone_valid=bool(phone and phone.valid),
+        name=as_text(item.get('name')),
+        pushname=as_text(item.get('displayName')),
+        is_business=as_bool(_dict_field(item, 'meta').get('isBusiness')),
+    )
+
+
+def _parse_chat(item):
+    item = require_dict(item, 'chat')
+    raw_id = as_text(item.get('wid')) or as_text(item.get('id'))
+    if not raw_id:
+        raise ItemError('missing or invalid wid')
+    kind = item.get('kind') if item.get('kind') is not None else item.get('type')
+    contact = _dict_field(item, 'contact')
+    return Chat(
+        chat_id=parse_jid(raw_id).key,
+        chat_type=map_value(kind, _CHAT_TYPES) or chat_type_of(raw_id),
+        name=(as_text(item.get('name')) or as_text(contact.get('name'))
+              or as_text(contact.get('displayName'))),
+        last_message_at=parse_time(item.get('lastMessageAt')),
+    )
+
+
+def _parse_group(item):
+    item = require_dict(item, 'group')
+    wid = require_text(item, 'wid')
+    kind = as_text(item.get('kind'))
+    jid = parse_jid(wid)
+    if kind is not None and kind.lower() != 'group':
+        return None  # channels, communities, contacts share this list
+    if jid.kind != 'group':
+        if kind is None:
+            return None  # no kind and not an @g.us id: not a group
+        raise ItemError('group has a non-group id')
+    return Group(
+        group_id=jid.key,
+        name=as_text(item.get('name')),
+        description=as_text(item.get('description')),
+        invite_code=as_text(item.get('inviteCode')),
+        created_at=parse_time(item.get('createdAt')),
+    )
+
+
+def _parse_participant(item):
+    item = require_dict(item, 'participant')
+    jid = parse_jid(require_text(item, 'wid'))
+    if jid.kind not in ('user', 'lid'):
+        raise ItemError('participant id is not a person')
+    if as_bool(item.get('isSuperAdmin')):
+        role = 'superadmin'
+    elif as_bool(item.get('isAdmin')):
+        role = 'admin'
+    else:
+        role = 'member'
+    phone = _phone_of(item, jid)
+    return Member(contact_id=jid.key, role=role, name=as_text(item.get('name')),
+                  phone=phone.value if phone else None,
+                  phone_valid=bool(phone and phone.valid))
+
+
+def _message_chat_id(item, from_me):
+    """Chat of a message: ``chat`` object or id, ``chatWid``, else the other party."""
+    chat = item.get('chat')
+    if isinstance(chat, dict):
+        raw = as_text(chat.get('id')) or as_text(chat.get('wid'))
+    else:
+        raw = as_text(chat)
+    raw = raw or as_text(item.get('chatWid'))
+    if not raw:
+        raw = as_text(item.get('to')) if from_me else as_text(item.get('from'))
+    return raw
+
+
+def _message_type(raw_type, meta, media):
+    lowered = raw_type.lower()
+    media_format = (as_text(media.get('format')) or '').lower()
+    if lowered == 'text' and as_bool(meta.get('isLinkPreview')):
+        return 'link_preview'
+    if lowered == 'audio' and media_format == 'ptt':
+        return 'voice'
+    if lowered == 'video' and media_format == 'gif':
+        return 'gif'
+    lowered = _TYPE_ALIASES.get(lowered, lowered)
+    return lowered if lowered in MESSAGE_TYPES else 'unknown'
+
+
+def _parse_message(item):
+    item = require_dict(item, 'message')
+    message_id = as_text(item.get('id')) or as_text(item.get('wid'))
+    if not message_id:
+        raise ItemError('missing or invalid id')
+    raw_type = require_text(item, 'type')
+    timestamp = parse_time(item.get('timestamp'))
+    if timestamp is None:
+        timestamp = parse_time(item.get('date'))
+    if timestamp is None:
+        raise ItemError('missing or invalid timestamp/date')
+    if 'fromMe' in item:
+        from_me = as_bool(item.get('fromMe'))
+    else:
+        flow = (as_text(item.get('flow')) or '').lower()
+        if flow not in ('in', 'inbound', 'out', 'outbound'):
+            raise ItemError('missing or invalid flow')
+        from_me = flow in ('out', 'outbound')
+    raw_chat = _message_chat_id(item, from_me)
+    if not raw_chat:
+        raise ItemError('missing chat')
+    meta = _dict_field(item, 'meta')
+    media_info = _dict_field(item, 'media')
+    media = None
+    if media_info:
+        links = _dict_field(media_info, 'links')
+        media = Media(
+            media_id=as_text(media_info.get('id')),
+            mime_type=as_text(media_info.get('mime')),
+            file_name=as_text(media_info.get('filename')),
+            file_size=as_int(media_info.get('size')),
+            url=as_text(links.get('download')) or as_text(media_info.get('url')),
+        )
+    status = 'deleted' if as_bool(meta.get('isRevoked')) else map_value(item.get('ack'), _ACKS)
+    sender = item.get('author') or item.get('from')
+    return Message(
+        message_id=message_id,
+        chat_id=parse_jid(raw_chat).key,
+        timestamp=timestamp,
+        from_me=from_me,
+        chat_type=chat_type_of(raw_chat),
+        sender_id=person_key(sender),
+        sender_name=as_text(meta.get('notifyName')),
+        message_type=_message_type(raw_type, meta, media_info),
+        raw_type=raw_type,
+        body=as_text(item.get('body')) or as_text(media_info.get('caption')),
+        media=media,
+        status=status,
+    )
+
+
+def _send_target(to):
+    """Person key / E.164 phone / chat id -> the one Wassenger target field."""
+    jid = parse_jid(to)
+    if jid.kind == 'user':
+        return {'phone': '+' + jid.key}
+    if jid.kind == 'group':
+        return {'group': jid.key}
+    if jid.kind == 'lid':
+        return {'chat': jid.key}
+    if jid.kind == 'newsletter':
+        return {'channel': jid.key}
+    raise RequestRejectedError('Wassenger: cannot send to %r: not a phone number or chat id' % (to,))

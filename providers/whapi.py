@@ -1,0 +1,368 @@
+"""WHAPI Cloud client (https://gate.whapi.cloud): paths, envelopes and quirks.
+
+Lists page with ``count``/``offset`` and answer ``{<items>: [...], total}``;
+person ids are bare digits, 1:1 chats ``<digits>@s.whatsapp.net``.
+"""
+import logging
+
+from .base import ProviderClient
+from .errors import BadPayloadError, RequestRejectedError
+from .http import HttpClientMixin
+from .parsing import (
+    ItemError, MessageStream, as_bool, as_int, as_text, build_page, data_uri, expect_list,
+    guess_media_type, map_value, resolve_mime_type, parse_time, path_segment,
+    require_dict, require_text, to_unix_seconds,
+)
+from .phone import chat_key, chat_type_of, normalize_phone, parse_jid, person_key
+from .records import (
+    MESSAGE_STATUSES, MESSAGE_TYPES, AccountInfo, Chat, Contact, Group, Media, Member,
+    Message, SendResult, Skipped,
+)
+
+_logger = logging.getLogger(__name__)
+
+__all__ = ['WhapiClient']
+
+# Channel states of GET /health and what to tell the user about each.
+_HEALTH_DETAILS = {
+    'AUTH': 'Connected: the channel is logged in.',
+    'QR': 'The channel waits for a QR code scan: link the phone in the WHAPI dashboard.',
+    'INIT': 'The channel is starting; try again in a minute.',
+    'LAUNCH': 'The channel is starting; try again in a minute.',
+    'NOT_INIT': 'The channel is not started; open it in the WHAPI dashboard.',
+    'ERROR': 'The channel reports an error; check it in the WHAPI dashboard.',
+}
+# status.code values seen for the states above (AUTH = 4 is inferred).
+_HEALTH_CODES = {1: 'INIT', 2: 'LAUNCH', 3: 'QR', 4: 'AUTH', 5: 'ERROR'}
+
+_RANKS = {'creator': 'superadmin', 'superadmin': 'superadmin', 'owner': 'superadmin',
+          'admin': 'admin', 'member': 'member'}
+_CHAT_TYPES = {'contact': 'contact', 'group': 'group', 'broadcast': 'broadcast',
+               'newsletter': 'newsletter', 'unknown': 'unknown'}
+_STATUSES = dict((status, status) for status in MESSAGE_STATUSES)
+# WHAPI type words that are ours under another name.
+_TYPE_ALIASES = {'short': 'video'}
+# Types whose content container describes a file.
+_MEDIA_TYPES = ('image', 'video', 'gif', 'short', 'audio', 'voice', 'document', 'sticker')
+
+
+class WhapiClient(HttpClientMixin, ProviderClient):
+    """One WHAPI channel (one token = one WhatsApp number)."""
+
+    name = 'whapi'
+    label = 'WHAPI'
+    default_base_url = 'https://gate.whapi.cloud'
+    default_page_size = 100
+    max_page_size = 500
+
+    def __init__(self, token, base_url=None, device_id=None, timeout=30.0,
+                 connect_timeout=10.0, max_retries=3, backoff_factor=0.5,
+                 max_retry_after=60.0, page_size=None, sleep=None, session=None):
+        self._setup(token, base_url=base_url, device_id=device_id, timeout=timeout,
+                    connect_timeout=connect_timeout, max_retries=max_retries,
+                    backoff_factor=backoff_factor, max_retry_after=max_retry_after,
+                    page_size=page_size, sleep=sleep, session=session)
+
+    def _auth_headers(self, token):
+        return {'Authorization': 'Bearer %s' % token}
+
+    @staticmethod
+    def _error_text(body):
+        """``{"error": {"code", "message", "details"}}``; tolerate a flat message."""
+        if not isinstance(body, dict):
+            return None
+        error = body.get('error')
+        if isinstance(error, dict):
+            parts = [as_text(error.get('message')), as_text(error.get('details'))]
+            return ': '.join(part for part in parts if part) or None
+        return as_text(error) or as_text(body.get('message'))
+
+    def _get(self, path, params=None):
+        return self._transport.request('GET', path, params=params, expect=dict)
+
+    # -- connection ------------------------------------------------------------------
+
+    def check_connection(self):
+        health = self._get('/health')
+        status = health.get('status')
+        if isinstance(status, dict):
+            state = as_text(status.get('text'))
+            if not state:
+                state = _HEALTH_CODES.get(as_int(status.get('code')))
+        else:
+            state = as_text(status)
+        if not state:
+            raise BadPayloadError('WHAPI GET /health: no channel status in the answer')
+        state = state.strip().upper()
+        user = health.get('user') if isinstance(health.get('user'), dict) else {}
+        phone = normalize_phone(person_key(user.get('id'))) if user.get('id') else None
+        detail = _HEALTH_DETAILS.get(state, 'Unexpected channel state %s; check the WHAPI dashboard.' % state)
+        return AccountInfo(
+            connected=(state == 'AUTH'), status=state,
+            phone=phone.e164 if phone else None,
+            name=as_text(user.get('name')) or as_text(user.get('pushname')),
+            account_id=as_text(health.get('device_id')) or as_text(user.get('id')),
+            detail=detail,
+        )
+
+    # -- pagination ------------------------------------------------------------------
+
+    def _iter_offset_pages(self, path, items_key, params=None, page_size=None):
+        """Yield the raw item lists of a count/offset listing, page by page.
+
+        Stops when ``offset`` reaches ``total`` or a page comes back empty
+        (``count`` in the envelope is not trusted; ``len(items)`` is).
+        """
+        size = page_size or self.page_size
+        offset = 0
+        while True:
+            query = dict(params or {})
+            query.update(count=size, offset=offset)
+            body = self._get(path, query)
+            where = 'WHAPI GET %s' % path
+            if items_key not in body:
+                raise BadPayloadError('%s: no "%s" list in the answer' % (where, items_key))
+            items = expect_list(body[items_key], '%s "%s"' % (where, items_key))
+            total = body.get('total')
+            if total is not None and (isinstance(total, bool) or not isinstance(total, int)):
+                raise BadPayloadError('%s: "total" is not a number' % where)
+            if not items:
+                return
+            yield items
+            offset += len(items)
+            if total is None:
+                if len(items) < size:
+                    return
+            elif offset >= total:
+                return
+
+    # -- contacts, chats, groups ---------------------------------------------------------
+
+    def iter_contacts(self):
+        for items in self._iter_offset_pages('/contacts', 'contacts'):
+            yield build_page(items, _parse_contact, 'contact', _item_id)
+
+    def iter_chats(self):
+        for items in self._iter_offset_pages('/chats', 'chats'):
+            yield build_page(items, _parse_chat, 'chat', _item_id)
+
+    def iter_groups(self):
+        for items in self._iter_offset_pages('/groups', 'groups'):
+            yield build_page(items, _parse_group, 'group', _item_id)
+
+    def get_group(self, group_id):
+        key = _group_key(group_id)
+        body = self._get('/groups/%s' % path_segment(key), {'resync': 'false'})
+        try:
+            group = _parse_group(body)
+        except ItemError as exc:
+            raise BadPayloadError('WHAPI GET /groups/%s: %s' % (key, exc))
+        if group.members is None:
+            group.members = []
+        return group
+
+    # -- messages -------------------------------------------------------------------
+
+    def iter_messages(self, since=None, limit=None):
+        """See ProviderClient; ``limit`` 0 or None with no ``since`` = all history.
+
+        ``since``: time_from + oldest first (new arrivals append at the end, so
+        offsets stay stable); ``limit``: newest first, stop after ``limit``;
+        both: the first ``limit`` messages from ``since`` on. System messages
+        are always included (``normal_types=false``).
+        """
+        params = {'normal_types': 'false'}
+        if since is not None:
+            params.update(time_from=to_unix_seconds(since), sort='asc')
+        elif limit:
+            params['sort'] = 'desc'
+        else:
+            params['sort'] = 'asc'
+        page_size = min(self.page_size, limit) if limit else None
+        stream = MessageStream(limit)
+        for items in self._iter_offset_pages('/messages/list', 'messages', params, page_size):
+            if stream.remaining is not None:
+                items = items[:stream.remaining]
+            yield stream.take(build_page(items, _parse_message, 'message', _item_id))
+            if stream.done:
+                return
+
+    # -- sending ----------------------------------------------------------------------
+
+    def send_text(self, to, body):
+        payload = {'to': _send_target(to), 'body': body}
+        reply = self._transport.request('POST', '/messages/text', json_body=payload, expect=dict)
+        return _parse_send_reply(reply, '/messages/text')
+
+    def send_media(self, to, file_bytes=None, file_name=None, mime_type=None,
+                   url=None, caption=None, media_type=None):
+        if (file_bytes is None) == (url is None):
+            raise ValueError('send_media needs exactly one of file_bytes or url')
+        mime_type = resolve_mime_type(file_bytes, file_name, mime_type, url)
+        kind = guess_media_type(media_type, mime_type)
+        payload = {'to': _send_target(to)}
+        payload['media'] = url if url is not None else data_uri(file_bytes, mime_type)
+        if caption:
+            payload['caption'] = caption
+        if file_name:
+            payload['filename'] = file_name
+        if mime_type:
+            payload['mime_type'] = mime_type
+        path = '/messages/%s' % kind
+        reply = self._transport.request('POST', path, json_body=payload, expect=dict)
+        return _parse_send_reply(reply, path)
+
+    def get_message_status(self, message_id):
+        body = self._get('/messages/%s' % path_segment(message_id))
+        return map_value(body.get('status'), _STATUSES)
+
+
+# -- item parsers (module level: pure functions of one item) ---------------------------
+
+def _item_id(item):
+    return item.get('id')
+
+
+def _group_key(group_id):
+    jid = parse_jid(group_id)
+    if jid.kind != 'group':
+        raise RequestRejectedError('WHAPI: not a group id: %r' % (group_id,))
+    return jid.key
+
+
+def _parse_contact(item):
+    item = require_dict(item, 'contact')
+    jid = parse_jid(require_text(item, 'id'))
+    if jid.kind in ('group', 'newsletter', 'broadcast'):
+        return None  # not a person: chats/groups carry these
+    if jid.kind not in ('user', 'lid'):
+        raise ItemError('unrecognised contact id')
+    phone = normalize_phone(jid.key) if jid.kind == 'user' else None
+    return Contact(
+        contact_id=jid.key,
+        phone=phone.value if phone else None,
+        phone_valid=bool(phone and phone.valid),
+        name=as_text(item.get('name')),
+        pushname=as_text(item.get('pushname')),
+        is_business=as_bool(item.get('is_business')),
+    )
+
+
+def _parse_chat(item):
+    item = require_dict(item, 'chat')
+    raw_id = require_text(item, 'id')
+    return Chat(
+        chat_id=chat_key(raw_id),
+        chat_type=map_value(item.get('type'), _CHAT_TYPES) or chat_type_of(raw_id),
+        name=as_text(item.get('name')),
+        last_message_at=parse_time(item.get('timestamp')),
+    )
+
+
+def _parse_group(item):
+    item = require_dict(item, 'group')
+    jid = parse_jid(require_text(item, 'id'))
+    if jid.kind != 'group':
+        raise ItemError('not a group id')
+    group = Group(
+        group_id=jid.key,
+        name=as_text(item.get('name')),
+        description=as_text(item.get('description')),
+        invite_code=as_text(item.get('invite_code')),
+        created_at=parse_time(item.get('created_at')),
+    )
+    if 'participants' in item and item['participants'] is not None:
+        participants = item['participants']
+        if not isinstance(participants, list):
+            raise ItemError('participants is not a list')
+        group.members = []
+        for participant in participants:
+            try:
+                group.members.append(_parse_participant(participant))
+            except ItemError as exc:
+                participant_id = participant.get('id') if isinstance(participant, dict) else participant
+                group.skipped.append(Skipped('member', '%s: %s' % (jid.key, exc),
+                                             as_text(participant_id)))
+    return group
+
+
+def _parse_participant(participant):
+    if isinstance(participant, dict):
+        raw_id, rank = participant.get('id'), participant.get('rank')
+    else:
+        raw_id, rank = participant, None
+    key = person_key(raw_id)
+    if not key:
+        raise ItemError('participant id is not a person')
+    role = map_value(rank, _RANKS, 'member') if rank is not None else 'member'
+    phone = normalize_phone(key) if not key.endswith('@lid') else None
+    return Member(contact_id=key, role=role,
+                  phone=phone.value if phone else None,
+                  phone_valid=bool(phone and phone.valid))
+
+
+def _parse_message(item):
+    item = require_dict(item, 'message')
+    message_id = require_text(item, 'id')
+    raw_type = require_text(item, 'type')
+    raw_chat = require_text(item, 'chat_id')
+    timestamp = parse_time(item.get('timestamp'))
+    if timestamp is None:
+        raise ItemError('missing or invalid timestamp')
+    if 'from_me' not in item:
+        raise ItemError('missing from_me')
+    lowered = raw_type.lower()
+    message_type = _TYPE_ALIASES.get(lowered, lowered)
+    if message_type not in MESSAGE_TYPES:
+        message_type = 'unknown'
+    container = item.get(raw_type)
+    if not isinstance(container, dict):
+        container = {}
+    media = None
+    if lowered in _MEDIA_TYPES and container:
+        media = Media(
+            media_id=as_text(container.get('id')),
+            mime_type=as_text(container.get('mime_type')),
+            file_name=as_text(container.get('file_name')) or as_text(container.get('filename')),
+            file_size=as_int(container.get('file_size')),
+            url=as_text(container.get('link')),
+        )
+    return Message(
+        message_id=message_id,
+        chat_id=chat_key(raw_chat),
+        timestamp=timestamp,
+        from_me=as_bool(item.get('from_me')),
+        chat_type=chat_type_of(raw_chat),
+        sender_id=person_key(item.get('from')),
+        sender_name=as_text(item.get('from_name')),
+        message_type=message_type,
+        raw_type=raw_type,
+        body=as_text(container.get('body')) or as_text(container.get('caption')),
+        media=media,
+        status=map_value(item.get('status'), _STATUSES),
+    )
+
+
+def _send_target(to):
+    """Person key, E.164 phone or chat id -> WHAPI ``to`` (digits or full id)."""
+    jid = parse_jid(to)
+    if jid.kind in ('user', 'lid', 'group', 'newsletter'):
+        return jid.key
+    raise RequestRejectedError('WHAPI: cannot send to %r: not a phone number or chat id' % (to,))
+
+
+def _parse_send_reply(reply, path):
+    where = 'WHAPI POST %s' % path
+    if reply.get('sent') is False:
+        raise RequestRejectedError('%s: the provider did not accept the message' % where)
+    message = reply.get('message')
+    if not isinstance(message, dict) or not as_text(message.get('id')):
+        raise BadPayloadError('%s: no message id in the answer' % where)
+    message_id = as_text(message.get('id'))
+    return SendResult(
+        message_id=message_id,
+        status=map_value(message.get('status'), _STATUSES, 'pending'),
+        timestamp=parse_time(message.get('timestamp')),
+        whatsapp_message_id=message_id,
+    )
+
