@@ -7,3 +7,4 @@ from . import whatsapp_group_member
 from . import whatsapp_message
 from . import whatsapp_sync_log
 from . import whatsapp_sync_service
+from . import res_partner

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 import datetime
 import logging
+import secrets
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -53,6 +54,27 @@ class WhatsappConfiguration(models.Model):
         [('success', 'Success'), ('error', 'Error'), ('skipped', 'Skipped')], readonly=True, copy=False)
     last_sync_message = fields.Text(readonly=True, copy=False)
 
+    create_partners = fields.Boolean(
+        string='Create Partners',
+        help='Create a partner for every WhatsApp contact with a valid number that matches no partner. '
+             'Off: contacts are only linked to existing partners with the same mobile or phone.')
+    post_to_chatter = fields.Boolean(
+        string='Log Messages on Partners',
+        help='Post each message received from a linked contact on the partner\'s chatter, as a note.')
+    chatter_since = fields.Datetime(
+        readonly=True, copy=False,
+        help='Messages received since this time are posted on partners; set when the option is enabled.')
+    webhook_key = fields.Char(
+        groups='whatsapp_integration.group_whatsapp_manager', copy=False, readonly=True,
+        default=lambda self: secrets.token_urlsafe(32),
+        help='The unguessable part of this account\'s webhook URL.')
+    webhook_secret = fields.Char(
+        groups='whatsapp_integration.group_whatsapp_manager', copy=False,
+        help='Authenticates the provider\'s calls: the WHAPI custom header value, or the Wassenger '
+             'signing secret. Filled by Register Webhook.')
+    webhook_url = fields.Char(compute='_compute_webhook_url', groups='whatsapp_integration.group_whatsapp_manager')
+    webhook_registered_at = fields.Datetime(readonly=True, copy=False)
+
     contact_count = fields.Integer(compute='_compute_counts')
     group_count = fields.Integer(compute='_compute_counts')
     message_count = fields.Integer(compute='_compute_counts')
@@ -70,6 +92,28 @@ class WhatsappConfiguration(models.Model):
             defaults = [providers.default_base_url(code) for code, _label in PROVIDER_SELECTION]
             if not config.api_url or config.api_url in defaults:
                 config.api_url = providers.default_base_url(config.provider) if config.provider else False
+
+    @api.depends('provider', 'webhook_key')
+    def _compute_webhook_url(self):
+        base_url = self.env['ir.config_parameter'].sudo().get_param('web.base.url', '')
+        for config in self:
+            if config.provider and config.webhook_key:
+                config.webhook_url = '%s/whatsapp/webhook/%s/%s' % (
+                    base_url.rstrip('/'), config.provider, config.webhook_key)
+            else:
+                config.webhook_url = False
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get('post_to_chatter'):
+                vals.setdefault('chatter_since', fields.Datetime.now())
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get('post_to_chatter') and 'chatter_since' not in vals:
+            vals = dict(vals, chatter_since=fields.Datetime.now())
+        return super().write(vals)
 
     def _compute_counts(self):
         for model_name, field_name in (('whatsapp.contact', 'contact_count'),
@@ -121,6 +165,29 @@ class WhatsappConfiguration(models.Model):
             'tag': 'display_notification',
             'params': {'title': title, 'message': message, 'type': kind, 'sticky': kind != 'success'},
         }
+
+    def action_register_webhook(self):
+        """Configure the provider to call this account's webhook URL."""
+        self.ensure_one()
+        config = self.sudo()
+        secret = config.webhook_secret or secrets.token_urlsafe(32)
+        try:
+            registration = config._make_provider_client().register_webhook(config.webhook_url, secret)
+        except providers.ProviderError as error:
+            return self._notify(_('Webhook not registered'), _(
+                'The provider refused: %s. If Odoo is not reachable from the internet yet, expose it '
+                '(public URL or tunnel) and set the provider\'s webhook to:\n%s') % (error, config.webhook_url),
+                'danger')
+        config.write({
+            'webhook_secret': registration.secret or secret,
+            'webhook_registered_at': fields.Datetime.now(),
+        })
+        return self._notify(_('Webhook registered'), _('The provider now calls %s') % config.webhook_url, 'success')
+
+    def _process_webhook(self, batch):
+        """Store what a verified webhook payload carries, through the sync's own upserts."""
+        self.ensure_one()
+        return self.env['whatsapp.sync.service'].sudo()._store_webhook_batch(self.sudo(), batch)
 
     # ------------------------------------------------------------------
     # Stat buttons

@@ -75,6 +75,52 @@ class WhatsappContact(models.Model):
         }
 
     @api.model
+    def _upsert(self, vals_list, update=True, create=True):
+        """Every contact stored, however it was met, gets its partner link."""
+        by_key, stats = super()._upsert(vals_list, update=update, create=create)
+        if by_key:
+            self.browse([record.id for record in by_key.values()])._link_partners()
+        return by_key, stats
+
+    def _link_partners(self):
+        """Link contacts without a partner to the partner with the same E.164 number,
+        or create one where the account asks for it."""
+        candidates = self.filtered(lambda contact: not contact.partner_id and contact.phone_valid and contact.phone)
+        if not candidates:
+            return
+        Partner = self.env['res.partner'].sudo()
+        partner_by_phone = {}
+        for row in Partner.search_read([('whatsapp_phone', 'in', list(set(candidates.mapped('phone'))))],
+                                       ['whatsapp_phone'], order='id'):
+            partner_by_phone.setdefault(row['whatsapp_phone'], row['id'])
+        to_create = candidates.filtered(
+            lambda contact: contact.phone not in partner_by_phone and contact.configuration_id.create_partners)
+        if to_create:
+            new_vals = {}
+            for contact in to_create:
+                new_vals.setdefault(contact.phone, {
+                    'name': contact.name or contact.pushname or contact.phone,
+                    'mobile': contact.phone,
+                    'company_id': contact.configuration_id.company_id.id,
+                })
+            phones = list(new_vals)
+            for phone, partner in zip(phones, Partner.create([new_vals[phone] for phone in phones])):
+                partner_by_phone[phone] = partner.id
+        by_partner = {}
+        for contact in candidates:
+            partner_id = partner_by_phone.get(contact.phone)
+            if partner_id:
+                by_partner.setdefault(partner_id, self.browse())
+                by_partner[partner_id] |= contact
+        for partner_id, contacts in by_partner.items():
+            contacts.write({'partner_id': partner_id})
+
+    def action_link_partner(self):
+        """Link these contacts to partners now (by phone, creating them if the account says so)."""
+        self._link_partners()
+        return True
+
+    @api.model
     def _vals_from_record(self, configuration, record):
         """Values for a providers.Contact or providers.Member.
 

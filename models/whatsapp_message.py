@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.tools import plaintext2html
 
 from .. import providers
 from .whatsapp_sync_mixin import to_naive_utc
@@ -51,6 +52,12 @@ class WhatsappMessage(models.Model):
     media_file_name = fields.Char(string='File Name')
     media_file_size = fields.Integer(string='File Size')
     media_url = fields.Char(string='Media URL')
+    provider_ref = fields.Char(
+        string='Provider Reference', index=True,
+        help='The provider\'s own id of a message sent from Odoo when it differs from the WhatsApp id '
+             '(Wassenger queues messages under an id of its own).')
+    error_message = fields.Text(string='Error', help='Why the provider refused to send it.')
+    chatter_posted = fields.Boolean(help='Already posted on the partner\'s chatter.')
     contact_id = fields.Many2one('whatsapp.contact', string='Contact', ondelete='set null', index=True)
     group_id = fields.Many2one('whatsapp.group', string='Group', ondelete='set null', index=True)
 
@@ -103,3 +110,55 @@ class WhatsappMessage(models.Model):
                 'media_url': media.url or False,
             })
         return vals
+
+    @api.model
+    def _apply_status_updates(self, configuration, updates):
+        """Apply delivery statuses to stored messages; return how many changed.
+
+        A status for a message never stored is dropped: it would be a row with
+        no content. Updates naming a message by the provider's own reference
+        (Wassenger's queue id of a message sent from Odoo) find it by that,
+        and learn its WhatsApp id when the update carries it.
+        """
+        updates = [update for update in updates if update.status]
+        by_key, stats = self._upsert([
+            {'configuration_id': configuration.id, 'message_id': update.message_id, 'status': update.status}
+            for update in updates], create=False)
+        changed = stats.updated
+        missing = [update for update in updates if (configuration.id, update.message_id) not in by_key]
+        if not missing:
+            return changed
+        sent = self.search([('configuration_id', '=', configuration.id),
+                            ('provider_ref', 'in', [update.message_id for update in missing])])
+        sent_by_ref = {message.provider_ref: message for message in sent}
+        for update in missing:
+            message = sent_by_ref.get(update.message_id)
+            if not message:
+                continue
+            vals = {}
+            if not self._upsert_same('status', message.status, update.status):
+                vals['status'] = update.status
+            alt_id = getattr(update, 'alt_message_id', None)
+            if alt_id and alt_id != message.message_id and not self.search_count(
+                    [('configuration_id', '=', configuration.id), ('message_id', '=', alt_id)]):
+                vals['message_id'] = alt_id
+            if vals:
+                message.write(vals)
+                changed += 1
+        return changed
+
+    def _post_on_partners(self):
+        """Post received messages of linked contacts on their partner's chatter, once each."""
+        to_post = self.filtered(lambda message: (
+            not message.from_me and not message.chatter_posted and message.contact_id.partner_id
+            and message.configuration_id.post_to_chatter and message.message_type != 'system'
+            and message.configuration_id.chatter_since
+            and message.message_date >= message.configuration_id.chatter_since))
+        for message in to_post:
+            body = message.body or _('[%s]') % dict(MESSAGE_TYPE_SELECTION).get(message.message_type, '')
+            message.contact_id.partner_id.message_post(
+                body=plaintext2html(_('WhatsApp (%(account)s): %(body)s') % {
+                    'account': message.configuration_id.name, 'body': body}),
+                subtype_xmlid='mail.mt_note', message_type='comment')
+        if to_post:
+            to_post.write({'chatter_posted': True})

@@ -60,13 +60,16 @@ class WhatsappSyncMixin(models.AbstractModel):
     _upsert_key_fields = ()
 
     @api.model
-    def _upsert(self, vals_list, update=True):
+    def _upsert(self, vals_list, update=True, create=True):
         """Create or update the records described by ``vals_list``.
 
         Every dict holds all ``_upsert_key_fields``; the last dict wins when
         two share a key. ``update=False`` only creates what is missing (for
         rows met in passing, e.g. a message's sender, whose richer data comes
-        from its own sync). Returns ``(records by key, UpsertStats)``.
+        from its own sync); ``create=False`` only updates what exists (a
+        status for a message we never stored is not a message). Returns
+        ``(records by key, UpsertStats)``; keys neither found nor created are
+        absent from the dict.
         """
         key_fields = self._upsert_key_fields
         by_key = {}
@@ -85,7 +88,8 @@ class WhatsappSyncMixin(models.AbstractModel):
         for key, vals in by_key.items():
             row = existing.get(key)
             if row is None:
-                to_create.append(vals)
+                if create:
+                    to_create.append(vals)
                 continue
             ids_by_key[key] = row['id']
             changed = {}

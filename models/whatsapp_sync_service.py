@@ -390,12 +390,12 @@ class WhatsappSyncService(models.Model):
                     'role': member.role if member.role in providers.MEMBER_ROLES else 'member',
                 })
         by_key, stats = Member._upsert(vals_list)
-        log._add_stats('members', stats)
         kept = {record.id for record in by_key.values()}
         stale = Member.search([('group_id', 'in', list(group_ids.values())), ('id', 'not in', list(kept))])
-        if stale:
+        if log:
+            log._add_stats('members', stats)
             log.members_removed += len(stale)
-            stale.unlink()
+        stale.unlink()
         first_time = Group.browse(list(group_ids.values())).filtered(lambda group: not group.members_synced_at)
         if first_time:
             first_time.write({'members_synced_at': fields.Datetime.now()})
@@ -426,7 +426,10 @@ class WhatsappSyncService(models.Model):
             configuration.write({'last_message_date': newest})
 
     def _store_messages(self, configuration, log, records):
-        """Upsert a page of messages with their contacts and groups; return its newest time."""
+        """Upsert messages with their contacts and groups; return the newest time.
+
+        ``log`` (None for webhooks) receives the counts.
+        """
         if not records:
             return None
         Message = self.env['whatsapp.message'].sudo()
@@ -441,9 +444,79 @@ class WhatsappSyncService(models.Model):
         contact_ids = self.env['whatsapp.contact'].sudo()._ensure(configuration, people)
         group_ids = self.env['whatsapp.group'].sudo()._ensure(configuration, groups)
         vals_list = [Message._vals_from_record(configuration, rec, contact_ids, group_ids) for rec in records]
-        _by_key, stats = Message._upsert(vals_list)
-        log._add_stats('messages', stats)
+        by_key, stats = Message._upsert(vals_list)
+        if log:
+            log._add_stats('messages', stats)
+        if configuration.post_to_chatter:
+            Message.browse([record.id for record in by_key.values()])._post_on_partners()
         return max(vals['message_date'] for vals in vals_list)
+
+    def _store_webhook_batch(self, configuration, batch):
+        """Apply one verified webhook payload; return counts for the reply and the log line.
+
+        Everything goes through the same upserts as the sync, so a webhook
+        and a later sync of the same message meet on one row, and a
+        redelivered payload changes nothing. No account lock: a webhook must
+        not wait for a long sync, and the unique constraints keep both safe.
+        """
+        Message = self.env['whatsapp.message'].sudo()
+        counts = {}
+        if batch.contacts:
+            Contact = self.env['whatsapp.contact'].sudo()
+            _by_key, stats = Contact._upsert([Contact._vals_from_record(configuration, rec)
+                                              for rec in batch.contacts])
+            counts['contacts'] = stats.created + stats.updated
+        if batch.groups:
+            Group = self.env['whatsapp.group'].sudo()
+            Group._upsert([Group._vals_from_record(configuration, rec) for rec in batch.groups])
+            with_members = [rec for rec in batch.groups if rec.members is not None]
+            if with_members:
+                self._store_members(configuration, None, with_members)
+            counts['groups'] = len(batch.groups)
+        if batch.messages:
+            self._store_messages(configuration, None, batch.messages)
+            counts['messages'] = len(batch.messages)
+        if batch.statuses:
+            counts['statuses'] = Message._apply_status_updates(configuration, batch.statuses)
+        if batch.edits:
+            _by_key, stats = Message._upsert([
+                {'configuration_id': configuration.id, 'message_id': edit.message_id, 'body': edit.body}
+                for edit in batch.edits if edit.body is not None], create=False)
+            counts['edits'] = stats.updated
+        if batch.deletions:
+            _by_key, stats = Message._upsert([
+                {'configuration_id': configuration.id, 'message_id': deletion.message_id, 'status': 'deleted'}
+                for deletion in batch.deletions], create=False)
+            counts['deletions'] = stats.updated
+        if batch.participant_changes:
+            counts['participants'] = self._apply_participant_changes(configuration, batch.participant_changes)
+        return counts
+
+    def _apply_participant_changes(self, configuration, changes):
+        Group = self.env['whatsapp.group'].sudo()
+        Member = self.env['whatsapp.group.member'].sudo()
+        group_ids = Group._ensure(configuration, [change.group_id for change in changes])
+        contact_ids = self.env['whatsapp.contact'].sudo()._ensure(
+            configuration, [key for change in changes for key in change.contact_ids])
+        applied = 0
+        for change in changes:
+            group_id = group_ids[change.group_id]
+            keys = [contact_ids[key] for key in change.contact_ids if key in contact_ids]
+            if change.action == 'remove':
+                members = Member.search([('group_id', '=', group_id), ('contact_id', 'in', keys)])
+                applied += len(members)
+                members.unlink()
+                continue
+            role = {'add': 'member', 'promote': 'admin', 'demote': 'member'}.get(change.action)
+            if not role:
+                continue
+            vals_list = [{'group_id': group_id, 'contact_id': contact_id,
+                          'configuration_id': configuration.id, 'role': role} for contact_id in keys]
+            # 'add' keeps the role of someone already there; promote/demote only touch members.
+            _by_key, stats = Member._upsert(
+                vals_list, update=change.action != 'add', create=change.action == 'add')
+            applied += stats.created + stats.updated
+        return applied
 
     @api.model
     def _notify_result(self, logs):

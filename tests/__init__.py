@@ -3,3 +3,5 @@ from . import test_crons
 from . import test_sync
 from . import test_access
 from . import test_wizard
+from . import test_send
+from . import test_partners

@@ -31,6 +31,9 @@ class FakeAccount(object):
         self.fail_messages_after_pages = None
         self.requests = []
         self.skipped_contacts = []  # Skipped entries reported with the first contacts page
+        self.sent = []              # (to, body or caption, file name) of each send
+        self.refuse_sends_to = {}   # target -> error message
+        self.webhook = None         # (url, secret) registered
 
     def add_contacts(self, count, start=0, prefix='3460000'):
         for number in range(start, start + count):
@@ -112,6 +115,26 @@ class FakeProviderClient(object):
             if failing is not None and number >= failing:
                 raise providers.TransientError('Provider unavailable', 503)
             yield page
+
+
+    def send_text(self, to, body):
+        return self._send(to, body, None)
+
+    def send_media(self, to, file_bytes=None, file_name=None, mime_type=None, url=None, caption=None,
+                   media_type=None):
+        return self._send(to, caption, file_name)
+
+    def _send(self, to, text, file_name):
+        self._call('send')
+        if to in self.account.refuse_sends_to:
+            raise providers.RequestRejectedError(self.account.refuse_sends_to[to], 403)
+        self.account.sent.append((to, text, file_name))
+        return providers.SendResult(message_id='sent-%d' % len(self.account.sent), status='pending')
+
+    def register_webhook(self, url, secret):
+        self._call('register_webhook')
+        self.account.webhook = (url, secret)
+        return providers.WebhookRegistration(webhook_id='hook-1', secret=secret, url=url)
 
 
 class WhatsappCase(SavepointCase):

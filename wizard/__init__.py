@@ -1,2 +1,3 @@
 # -*- coding: utf-8 -*-
 from . import whatsapp_sync_wizard
+from . import whatsapp_send_message

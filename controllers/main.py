@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+import json
+import logging
+
+from werkzeug.wrappers import Response
+
+from odoo import http
+from odoo.http import request
+
+from .. import providers
+
+_logger = logging.getLogger(__name__)
+
+#: the providers retry for a day; a payload larger than this is not theirs
+MAX_WEBHOOK_BYTES = 5 * 1024 * 1024
+
+
+def _reply(status, **body):
+    return Response(json.dumps(body), status=status, content_type='application/json')
+
+
+class WhatsappWebhookController(http.Controller):
+    """Receives provider callbacks for one account, identified by a key in the URL."""
+
+    @http.route('/whatsapp/webhook/<string:provider>/<string:key>', type='http', auth='public',
+                methods=['POST'], csrf=False, save_session=False)
+    def receive(self, provider, key, **_params):
+        """Authenticate, parse, store, answer: all within the provider's patience.
+
+        Unknown account or bad signature: 4xx and nothing written. Malformed
+        payload: 400 and a log line, never a 500 the provider would retry.
+        """
+        raw_body = request.httprequest.get_data(cache=False)
+        if len(raw_body) > MAX_WEBHOOK_BYTES:
+            return _reply(413, error='payload too large')
+        if provider not in providers.PROVIDERS or len(key) < 20:
+            return _reply(404, error='unknown webhook')
+        configuration = request.env['whatsapp.configuration'].sudo().search(
+            [('webhook_key', '=', key), ('provider', '=', provider)], limit=1)
+        if not configuration:
+            return _reply(404, error='unknown webhook')
+        if not providers.verify_webhook(provider, raw_body, request.httprequest.headers,
+                                        configuration.webhook_secret):
+            _logger.warning('WhatsApp webhook for account %s rejected: bad or missing signature', configuration.id)
+            return _reply(401, error='invalid signature')
+        try:
+            batch = providers.parse_webhook(provider, raw_body)
+        except providers.BadPayloadError as error:
+            _logger.warning('WhatsApp webhook for account %s: malformed payload (%s)', configuration.id, error)
+            return _reply(400, error='malformed payload')
+        if not configuration.active:
+            return _reply(200, ok=True, ignored='account archived')
+        counts = configuration._process_webhook(batch)
+        if batch.skipped:
+            _logger.info('WhatsApp webhook for account %s: %d items skipped (%s)', configuration.id,
+                         len(batch.skipped), '; '.join(item.reason for item in batch.skipped[:5]))
+        return _reply(200, ok=True, stored=counts, skipped=len(batch.skipped))

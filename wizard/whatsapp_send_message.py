@@ -1,0 +1,191 @@
+# -*- coding: utf-8 -*-
+import base64
+import logging
+import mimetypes
+import uuid
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools.mimetypes import guess_mimetype
+
+from .. import providers
+from ..providers.parsing import guess_media_type
+
+_logger = logging.getLogger(__name__)
+
+
+class WhatsappSendMessage(models.TransientModel):
+    """Send a text or a file to contacts, groups, partners or a typed number."""
+    _name = 'whatsapp.send.message'
+    _description = 'Send WhatsApp Message'
+
+    configuration_id = fields.Many2one(
+        'whatsapp.configuration', string='Account', required=True,
+        default=lambda self: self._default_configuration())
+    contact_ids = fields.Many2many('whatsapp.contact', string='Contacts')
+    group_ids = fields.Many2many('whatsapp.group', string='Groups')
+    partner_ids = fields.Many2many('res.partner', string='Partners')
+    phone = fields.Char(string='Number', help='Any number, in international form (+...) or in your country\'s.')
+    body = fields.Text(string='Message', help='The text, or the caption of the file.')
+    attachment = fields.Binary(string='File', attachment=False)
+    attachment_name = fields.Char(string='File Name')
+    state = fields.Selection([('draft', 'Draft'), ('done', 'Done')], default='draft')
+    result_message = fields.Text(readonly=True)
+    message_ids = fields.Many2many('whatsapp.message', string='Messages', readonly=True)
+
+    @api.model
+    def _default_configuration(self):
+        """The account of the contacts or groups the wizard was opened on, else the user's first."""
+        context = self.env.context
+        for model, key in (('whatsapp.contact', 'default_contact_ids'), ('whatsapp.group', 'default_group_ids')):
+            ids = context.get(key) or (context.get('active_ids') if context.get('active_model') == model else None)
+            if ids:
+                return self.env[model].browse(ids[:1]).configuration_id
+        return self.env['whatsapp.configuration'].search([], limit=1)
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        model = self.env.context.get('active_model')
+        ids = self.env.context.get('active_ids') or []
+        field = {'whatsapp.contact': 'contact_ids', 'whatsapp.group': 'group_ids',
+                 'res.partner': 'partner_ids'}.get(model)
+        if field and field in fields_list and ids and not values.get(field):
+            values[field] = [(6, 0, ids)]
+        return values
+
+    @api.model
+    def _action_open(self, partners=None, contacts=None, groups=None):
+        context = {}
+        if partners:
+            context['default_partner_ids'] = partners.ids
+        if contacts:
+            context['default_contact_ids'] = contacts.ids
+        if groups:
+            context['default_group_ids'] = groups.ids
+        return {
+            'type': 'ir.actions.act_window',
+            'name': _('Send WhatsApp Message'),
+            'res_model': self._name,
+            'view_mode': 'form',
+            'target': 'new',
+            'context': context,
+        }
+
+    # ------------------------------------------------------------------
+    def _recipients(self):
+        """(label, send target, contact id or False, group id or False, refusal or None) per recipient.
+
+        Every number is normalised before any HTTP call; an unusable one is
+        refused here, with a reason, and costs no request.
+        """
+        self.ensure_one()
+        configuration = self.configuration_id
+        region = self.env.company.country_id.code
+        recipients = []
+        foreign = (self.contact_ids.mapped('configuration_id') | self.group_ids.mapped('configuration_id')) \
+            - configuration
+        if foreign:
+            raise UserError(_('Some recipients belong to another account (%s). Send from that account.')
+                            % ', '.join(foreign.mapped('name')))
+        for contact in self.contact_ids:
+            recipients.append((contact.display_name, contact.contact_id, contact.id, False, None))
+        for group in self.group_ids:
+            recipients.append((group.display_name, group.group_id, False, group.id, None))
+        numbers = []
+        for partner in self.partner_ids:
+            if partner.whatsapp_phone:
+                numbers.append((partner.display_name, partner.whatsapp_phone))
+            else:
+                recipients.append((partner.display_name, None, False, False,
+                                   _('no valid mobile or phone number')))
+        if self.phone:
+            result = providers.normalize_phone(self.phone, default_region=region)
+            if not result.valid:
+                raise UserError(_('"%s" is not a valid phone number. Use the international form, e.g. '
+                                  '+34 600 111 222.') % self.phone)
+            numbers.append((self.phone, result.e164))
+        if numbers:
+            contact_ids = self.env['whatsapp.contact'].sudo()._ensure(
+                configuration, [e164.lstrip('+') for _label, e164 in numbers])
+            for label, e164 in numbers:
+                recipients.append((label, e164, contact_ids.get(e164.lstrip('+'), False), False, None))
+        if not recipients:
+            raise UserError(_('Choose at least one recipient.'))
+        return recipients
+
+    def _media(self):
+        """File bytes, name, MIME type and message type of the attachment, if any."""
+        if not self.attachment:
+            return None
+        data = base64.b64decode(self.attachment)
+        name = self.attachment_name or 'file'
+        mime_type = guess_mimetype(data, default='application/octet-stream')
+        if mime_type == 'application/octet-stream':
+            mime_type = mimetypes.guess_type(name)[0] or mime_type
+        return data, name, mime_type, guess_media_type(None, mime_type)
+
+    def action_send(self):
+        """Send to each recipient; record every attempt, sent or failed, and go on past failures."""
+        self.ensure_one()
+        configuration = self.env['whatsapp.configuration'].search([('id', '=', self.configuration_id.id)])
+        if not configuration:
+            raise UserError(_('You may not send from this account.'))
+        media = self._media()
+        if not media and not (self.body or '').strip():
+            raise UserError(_('Write a message or attach a file.'))
+        recipients = self._recipients()
+        configuration = configuration.sudo()
+        client = configuration._make_provider_client()
+        Message = self.env['whatsapp.message'].sudo()
+        lines = []
+        vals_list = []
+        for label, target, contact_id, group_id, refusal in recipients:
+            vals = {
+                'configuration_id': configuration.id,
+                'chat_id': target or False,
+                'chat_type': 'group' if group_id else 'contact',
+                'from_me': True,
+                'message_type': media[3] if media else 'text',
+                'body': self.body or False,
+                'message_date': fields.Datetime.now(),
+                'contact_id': contact_id,
+                'group_id': group_id,
+            }
+            if media:
+                vals.update({'media_file_name': media[1], 'media_mime_type': media[2],
+                             'media_file_size': len(media[0])})
+            error = refusal
+            if not error:
+                try:
+                    if media:
+                        result = client.send_media(target, file_bytes=media[0], file_name=media[1],
+                                                   mime_type=media[2], caption=self.body or None)
+                    else:
+                        result = client.send_text(target, self.body)
+                except (providers.ProviderError, ValueError) as exc:
+                    error = str(exc)
+            if error:
+                vals.update({'message_id': 'failed-%s' % uuid.uuid4().hex, 'status': 'failed',
+                             'error_message': error})
+                lines.append(_('%s: failed (%s)') % (label, error))
+            else:
+                whatsapp_id = getattr(result, 'whatsapp_message_id', None) or result.message_id
+                vals.update({'message_id': whatsapp_id, 'status': 'sent',
+                             'provider_ref': result.message_id if result.message_id != whatsapp_id else False})
+                lines.append(_('%s: sent') % label)
+            vals_list.append(vals)
+        by_key, _stats = Message._upsert(vals_list)
+        self.write({
+            'state': 'done',
+            'result_message': '\n'.join(lines),
+            'message_ids': [(6, 0, [record.id for record in by_key.values()])],
+        })
+        return {
+            'type': 'ir.actions.act_window',
+            'res_model': self._name,
+            'res_id': self.id,
+            'view_mode': 'form',
+            'target': 'new',
+            'name': _('Send Result'),
+        }
