@@ -13,6 +13,24 @@ _logger = logging.getLogger(__name__)
 
 #: the providers retry for a day; a payload larger than this is not theirs
 MAX_WEBHOOK_BYTES = 5 * 1024 * 1024
+WEBHOOK_PATH_PREFIX = '/whatsapp/webhook/'
+
+
+def _webhook_aware_get_request(original):
+    """Odoo 14 treats every ``application/json`` POST as JSON-RPC, answers it with
+    its own envelope and status 200, and refuses it on a ``type='http'`` route.
+    Provider callbacks are plain JSON and need real status codes (401, 400), so
+    requests to the webhook path, and only those, stay plain HTTP requests."""
+    def get_request(self, httprequest):
+        if httprequest.path.startswith(WEBHOOK_PATH_PREFIX):
+            return http.HttpRequest(httprequest)
+        return original(self, httprequest)
+    get_request.whatsapp_webhook_aware = True
+    return get_request
+
+
+if not getattr(http.Root.get_request, 'whatsapp_webhook_aware', False):
+    http.Root.get_request = _webhook_aware_get_request(http.Root.get_request)
 
 
 def _reply(status, **body):
@@ -22,7 +40,7 @@ def _reply(status, **body):
 class WhatsappWebhookController(http.Controller):
     """Receives provider callbacks for one account, identified by a key in the URL."""
 
-    @http.route('/whatsapp/webhook/<string:provider>/<string:key>', type='http', auth='public',
+    @http.route(WEBHOOK_PATH_PREFIX + '<string:provider>/<string:key>', type='http', auth='public',
                 methods=['POST'], csrf=False, save_session=False)
     def receive(self, provider, key, **_params):
         """Authenticate, parse, store, answer: all within the provider's patience.

@@ -13,11 +13,17 @@ from .phone import (
 )
 from .records import (
     CHAT_TYPES, DELIVERY_ORDER, MEMBER_ROLES, MESSAGE_STATUSES, MESSAGE_TYPES,
-    AccountInfo, Chat, Contact, Group, Media, Member, Message, Page, SendResult, Skipped,
+    PARTICIPANT_ACTIONS, AccountInfo, Chat, Contact, Group, GroupCreation, InviteLink,
+    Media, Member, Message, MessageDeletion, MessageEdit, NumberCheck, Page,
+    ParticipantChange, ParticipantsResult, SendResult, Skipped, StatusUpdate, WebhookBatch,
+    WebhookRegistration,
 )
-from .base import ProviderClient
+from .base import CAPABILITIES, ProviderClient
 from .whapi import WhapiClient
 from .wassenger import WassengerClient
+from .webhooks import (
+    WASSENGER_SIGNATURE_HEADER, WHAPI_SECRET_HEADER, parse_webhook, verify_webhook,
+)
 
 #: provider technical name -> client class
 PROVIDERS = {
@@ -59,4 +65,10 @@ __all__ = [
     'AccountInfo', 'Contact', 'Member', 'Group', 'Chat', 'Media', 'Message', 'SendResult',
     'Skipped', 'Page', 'MESSAGE_STATUSES', 'DELIVERY_ORDER', 'MEMBER_ROLES', 'MESSAGE_TYPES',
     'CHAT_TYPES',
+    # webhooks
+    'verify_webhook', 'parse_webhook', 'WHAPI_SECRET_HEADER', 'WASSENGER_SIGNATURE_HEADER',
+    'StatusUpdate', 'MessageEdit', 'MessageDeletion', 'ParticipantChange', 'WebhookBatch',
+    'WebhookRegistration', 'PARTICIPANT_ACTIONS',
+    # group and contact management
+    'CAPABILITIES', 'GroupCreation', 'ParticipantsResult', 'InviteLink', 'NumberCheck',
 ]

@@ -2,7 +2,24 @@
 
 Iterators yield :class:`~.records.Page` objects, one per provider page, so a
 caller can upsert a page at a time and memory stays flat on large accounts.
+
+Operations not every provider offers are named in ``capabilities``; callers
+ask :meth:`ProviderClient.supports` first, and calling an unsupported one
+raises UnsupportedOperation instead of failing somewhere in the provider.
 """
+from .errors import UnsupportedOperation
+
+#: every optional operation a client may list in ``capabilities``
+CAPABILITIES = frozenset((
+    'register_webhook',
+    'create_group',
+    'update_participants',
+    'get_invite_code',
+    'revoke_invite_code',
+    'check_numbers',
+    # check_numbers asks about many numbers in one request (else one per number)
+    'check_numbers_batch',
+))
 
 
 class ProviderClient(object):
@@ -12,6 +29,19 @@ class ProviderClient(object):
     name = None
     #: default base URL, overridable by the ``base_url`` setting
     default_base_url = None
+    #: the optional operations (names from CAPABILITIES) this provider supports
+    capabilities = frozenset()
+
+    def supports(self, operation):
+        """True when this provider offers ``operation`` (a CAPABILITIES name)."""
+        return operation in self.capabilities
+
+    def _require(self, operation):
+        """Raise UnsupportedOperation unless ``operation`` is in ``capabilities``."""
+        if operation not in self.capabilities:
+            raise UnsupportedOperation('%s does not support %s' % (
+                getattr(self, 'label', None) or self.name or type(self).__name__,
+                operation.replace('_', ' ')))
 
     def __init__(self, token, base_url=None, device_id=None, timeout=30.0,
                  connect_timeout=10.0, max_retries=3, backoff_factor=0.5,
@@ -63,4 +93,42 @@ class ProviderClient(object):
 
     def get_message_status(self, message_id):
         """Return the canonical status of one message."""
+        raise NotImplementedError
+
+    # -- webhooks -------------------------------------------------------------------
+
+    def register_webhook(self, url, secret):
+        """Point the provider's webhook at ``url``; return :class:`WebhookRegistration`.
+
+        Idempotent: an existing webhook with the same URL is updated, not
+        duplicated. ``secret`` is what deliveries will be verified with where
+        the provider lets us choose it (WHAPI); a provider that issues its own
+        returns it in ``WebhookRegistration.secret`` (Wassenger, when it does).
+        """
+        raise NotImplementedError
+
+    # -- group and contact management -------------------------------------------------
+
+    def create_group(self, name, participants, description=None):
+        """Create a group with ``participants`` (person keys or phones).
+
+        Return :class:`GroupCreation`; people WhatsApp would not add (privacy
+        settings, unknown numbers) are in ``refused`` with the reason.
+        """
+        raise NotImplementedError
+
+    def update_participants(self, group_id, person_keys, action):
+        """``action`` (PARTICIPANT_ACTIONS) on people of a group -> ParticipantsResult."""
+        raise NotImplementedError
+
+    def get_invite_code(self, group_id):
+        """Return the group's current :class:`InviteLink`."""
+        raise NotImplementedError
+
+    def revoke_invite_code(self, group_id):
+        """Invalidate the group's invite link; return the new :class:`InviteLink`."""
+        raise NotImplementedError
+
+    def check_numbers(self, phones):
+        """Which phones have WhatsApp: one :class:`NumberCheck` per input, in order."""
         raise NotImplementedError

@@ -39,7 +39,12 @@ class _Credentials(object):
 
     def __init__(self, headers, secrets):
         self._headers = dict(headers or {})
-        variants = set()
+        self._secrets = []
+        self.add_secrets(secrets)
+
+    def add_secrets(self, secrets):
+        """Also hide ``secrets`` (raw and URL-encoded) from now on."""
+        variants = set(self._secrets)
         for secret in secrets or ():
             if not secret:
                 continue
@@ -103,6 +108,10 @@ class HttpTransport(object):
     def redact(self, text):
         """Hide the token (raw and URL-encoded) in ``text``."""
         return self._credentials.redact(text)
+
+    def hide(self, secret):
+        """Redact ``secret`` too (e.g. a webhook secret sent in a request body)."""
+        self._credentials.add_secrets([secret])
 
     # -- public entry point --------------------------------------------------------
 

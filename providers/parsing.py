@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 from .errors import BadPayloadError
-from .records import Page, Skipped
+from .phone import person_key
+from .records import PARTICIPANT_ACTIONS, InviteLink, Page, Skipped
 
 _logger = logging.getLogger(__name__)
 
@@ -18,6 +19,8 @@ __all__ = [
     'ItemError', 'build_page', 'parse_time', 'to_unix_seconds', 'iso_utc', 'as_bool',
     'as_int', 'as_text', 'require_dict', 'require_text', 'guess_media_type', 'data_uri',
     'guess_mime_type', 'resolve_mime_type', 'expect_list', 'path_segment', 'map_value', 'MessageStream', 'MEDIA_SEND_TYPES',
+    'same_url', 'invite_link', 'INVITE_URL_PREFIX', 'check_participant_action',
+    'split_person_keys', 'read_refusals', 'settle_outcome', 'NOT_A_PERSON',
 ]
 
 MEDIA_SEND_TYPES = ('image', 'video', 'audio', 'voice', 'document')
@@ -279,3 +282,110 @@ class MessageStream(object):
     @property
     def done(self):
         return self.remaining is not None and self.remaining <= 0
+
+
+# -- group and contact management ------------------------------------------------------
+
+INVITE_URL_PREFIX = 'https://chat.whatsapp.com/'
+#: reason given for an input that is neither a phone number nor a WhatsApp person id
+NOT_A_PERSON = 'not a phone number or WhatsApp id'
+
+
+def same_url(first, second):
+    """Two webhook URLs name the same endpoint (whitespace and a final ``/`` aside)."""
+    first, second = as_text(first), as_text(second)
+    if not first or not second:
+        return False
+    return first.strip().rstrip('/') == second.strip().rstrip('/')
+
+
+def invite_link(value):
+    """InviteLink from a bare code or a ``chat.whatsapp.com`` URL; None when empty."""
+    text = as_text(value)
+    if not text:
+        return None
+    code = text.strip().rstrip('/').rsplit('/', 1)[-1]
+    if not code:
+        return None
+    return InviteLink(code=code, url=INVITE_URL_PREFIX + code)
+
+
+def check_participant_action(action):
+    """The action, if it is one of PARTICIPANT_ACTIONS; else ValueError (a caller bug)."""
+    if action not in PARTICIPANT_ACTIONS:
+        raise ValueError('action must be one of %s, not %r' % (', '.join(PARTICIPANT_ACTIONS), action))
+    return action
+
+
+def split_person_keys(values):
+    """Person keys of ``values`` (deduplicated, in order) and the inputs that are none.
+
+    Returns ``(keys, refused)``; ``refused`` holds ``(input as given, reason)``
+    so a caller can report them without asking the provider.
+    """
+    if isinstance(values, (str, bytes)):
+        values = [values]
+    keys, refused = [], []
+    for value in values or ():
+        key = person_key(value)
+        if key is None:
+            refused.append((str(value), NOT_A_PERSON))
+        elif key not in keys:
+            keys.append(key)
+    return keys, refused
+
+
+# Keys providers (may) use for a per-participant reason, in the order we trust them.
+_REASON_KEYS = ('reason', 'error', 'message', 'status', 'code')
+_ID_KEYS = ('id', 'wid', 'phone', 'participant', 'input', 'wa_id')
+
+
+def read_refusals(value, default_reason='refused by the provider'):
+    """``[(person key, reason)]`` from a provider's list of refused participants.
+
+    Tolerates ids (``["3460..."]``) and objects (``[{"id"|"wid"|"phone",
+    "reason"|"error"|"message"...}]``); entries without a person id are dropped.
+    """
+    if isinstance(value, dict):
+        # {"<id>": "<reason>"} maps
+        value = [{'id': key, 'reason': reason} for key, reason in value.items()]
+    if not isinstance(value, list):
+        return []
+    refusals = []
+    for entry in value:
+        reason = None
+        raw = entry
+        if isinstance(entry, dict):
+            raw = next((entry[key] for key in _ID_KEYS if as_text(entry.get(key))), None)
+            for key in _REASON_KEYS:
+                found = entry.get(key)
+                if isinstance(found, dict):
+                    found = found.get('message') or found.get('code')
+                reason = as_text(found)
+                if reason:
+                    break
+        key = person_key(raw)
+        if key is not None:
+            refusals.append((key, reason or default_reason))
+    return refusals
+
+
+def settle_outcome(requested, refusals, confirmed=None, missing_reason=None):
+    """Split ``requested`` person keys into ``(done, refused)``.
+
+    ``refusals``: ``(key, reason)`` the provider reported. ``confirmed``: keys
+    the provider says it processed, or None when it did not say (then every
+    key not refused counts as done: a 2xx with nothing to add means success).
+    A key missing from a given ``confirmed`` is refused with ``missing_reason``.
+    """
+    reasons = dict(refusals)
+    confirmed_set = set(confirmed) if confirmed is not None else None
+    done, refused = [], []
+    for key in requested:
+        if key in reasons:
+            refused.append((key, reasons[key]))
+        elif confirmed_set is None or key in confirmed_set:
+            done.append(key)
+        else:
+            refused.append((key, missing_reason or 'not confirmed by the provider'))
+    return done, refused

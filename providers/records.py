@@ -128,3 +128,111 @@ class Page:
     """One provider page: the records parsed from it and the items skipped."""
     items: list = field(default_factory=list)
     skipped: List[Skipped] = field(default_factory=list)
+
+
+# -- webhooks ----------------------------------------------------------------------------
+
+#: what a group participant change (webhook or operation) does to its members
+PARTICIPANT_ACTIONS = ('add', 'remove', 'promote', 'demote')
+
+
+@dataclass
+class StatusUpdate:
+    """A delivery status a webhook reported for one message."""
+    message_id: str                 # the id the sync stores (Wassenger sends: the queue id)
+    status: str                     # one of MESSAGE_STATUSES
+    timestamp: Optional[datetime] = None
+    recipient_id: Optional[str] = None  # person or group key the status is about
+    error: Optional[str] = None     # provider's failure reason, for ``failed``
+    # the message's other id when the provider gives two (Wassenger: WhatsApp's
+    # own id next to the queue id), so a caller can match either
+    alt_message_id: Optional[str] = None
+
+
+@dataclass
+class MessageEdit:
+    """A message's text was edited; ``body`` is the new text."""
+    message_id: str
+    body: Optional[str]
+    timestamp: Optional[datetime] = None
+
+
+@dataclass
+class MessageDeletion:
+    """A message was deleted (revoked) for everyone."""
+    message_id: str
+    chat_id: Optional[str] = None
+
+
+@dataclass
+class ParticipantChange:
+    """People were added to, removed from, promoted or demoted in a group."""
+    group_id: str                   # '<id>@g.us'
+    contact_ids: List[str]          # person keys
+    action: str                     # one of PARTICIPANT_ACTIONS
+
+
+@dataclass
+class WebhookBatch:
+    """Everything one webhook delivery carried, as canonical records.
+
+    ``event_ids`` are ids a caller may de-duplicate retried deliveries on;
+    ``ignored_events`` names the events we do not handle (never an error).
+    """
+    event_ids: List[str] = field(default_factory=list)
+    messages: List[Message] = field(default_factory=list)
+    statuses: List[StatusUpdate] = field(default_factory=list)
+    edits: List[MessageEdit] = field(default_factory=list)
+    deletions: List[MessageDeletion] = field(default_factory=list)
+    participant_changes: List[ParticipantChange] = field(default_factory=list)
+    contacts: List[Contact] = field(default_factory=list)
+    groups: List[Group] = field(default_factory=list)
+    skipped: List[Skipped] = field(default_factory=list)
+    ignored_events: List[str] = field(default_factory=list)
+    # the account the delivery is for (WHAPI channel_id, Wassenger device id), so
+    # a caller can check it reached the right configuration
+    account_id: Optional[str] = None
+
+    def is_empty(self):
+        """True when the delivery carried nothing to store."""
+        return not (self.messages or self.statuses or self.edits or self.deletions
+                    or self.participant_changes or self.contacts or self.groups)
+
+
+@dataclass
+class WebhookRegistration:
+    """Outcome of registering our webhook URL with a provider."""
+    webhook_id: Optional[str] = None  # provider's id of the webhook, when it has one
+    secret: Optional[str] = None      # the secret to verify deliveries with
+    url: Optional[str] = None
+
+
+# -- group and contact management --------------------------------------------------------
+
+@dataclass
+class GroupCreation:
+    """A new group, and which of the requested people are in it."""
+    group: Group
+    added: List[str] = field(default_factory=list)       # person keys
+    refused: List[tuple] = field(default_factory=list)   # (person key, reason)
+
+
+@dataclass
+class ParticipantsResult:
+    """Outcome of one add/remove/promote/demote request."""
+    done: List[str] = field(default_factory=list)        # person keys
+    refused: List[tuple] = field(default_factory=list)   # (person key, reason)
+
+
+@dataclass
+class InviteLink:
+    code: str
+    url: str                        # https://chat.whatsapp.com/<code>
+
+
+@dataclass
+class NumberCheck:
+    """Whether one phone number has a WhatsApp account."""
+    input: str                      # the value as the caller gave it
+    person_key: Optional[str] = None  # WhatsApp's key for it, when it exists
+    exists: bool = False

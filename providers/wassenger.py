@@ -13,19 +13,24 @@ from .errors import (
 )
 from .http import HttpClientMixin
 from .parsing import (
-    ItemError, MessageStream, as_bool, as_int, as_text, build_page, guess_media_type,
-    iso_utc, map_value, parse_time, path_segment, require_dict, require_text,
-    resolve_mime_type,
+    NOT_A_PERSON, ItemError, MessageStream, as_bool, as_int, as_text, build_page,
+    check_participant_action, guess_media_type, invite_link, iso_utc, map_value, parse_time,
+    path_segment, read_refusals, require_dict, require_text, resolve_mime_type, same_url,
+    settle_outcome, split_person_keys,
 )
 from .phone import chat_type_of, normalize_phone, parse_jid, person_key
 from .records import (
-    MESSAGE_TYPES, AccountInfo, Chat, Contact, Group, Media, Member, Message,
-    SendResult, Skipped,
+    MESSAGE_TYPES, AccountInfo, Chat, Contact, Group, GroupCreation, Media, Member, Message,
+    NumberCheck, ParticipantsResult, SendResult, Skipped, WebhookRegistration,
 )
 
 _logger = logging.getLogger(__name__)
 
-__all__ = ['WassengerClient']
+__all__ = [
+    'WassengerClient', 'parse_contact', 'parse_chat', 'parse_group', 'parse_participant',
+    'parse_message', 'message_chat_id', 'queued_status', 'map_ack',
+    'WASSENGER_SIGNATURE_HEADER', 'WEBHOOK_EVENTS', 'WEBHOOK_NAME',
+]
 
 # How many devices to name when telling a user which device ids exist.
 _DEVICES_LISTED = 10
@@ -44,6 +49,17 @@ _DELIVERY_STATUSES = {'queued': 'pending', 'processing': 'pending', 'sent': 'sen
 _QUEUE_STATUSES = {'invalid': 'failed', 'removed': 'failed', 'expired': 'failed',
                    'failed': 'failed', 'queued': 'pending', 'processing': 'pending',
                    'processed': 'sent'}
+#: header carrying ``sha256=<hex HMAC-SHA256 of the raw body keyed with the secret>``
+#: (S1 only, unconfirmed by the spec); webhooks.verify_webhook checks it
+WASSENGER_SIGNATURE_HEADER = 'X-Wassenger-Signature'
+# Events our webhook asks for: everything webhooks.parse_webhook reads.
+WEBHOOK_EVENTS = ('message:in:new', 'message:out:new', 'message:out:ack', 'message:update',
+                  'group:update', 'contact:update')
+WEBHOOK_NAME = 'Odoo'
+# GET /webhooks pages at most 200 items (S2).
+_WEBHOOK_PAGE_SIZE = 100
+# Reply keys that may list refused participants (shapes unconfirmed).
+_REFUSAL_KEYS = ('failed', 'failedParticipants', 'refused', 'rejected', 'errors')
 # Wassenger type words that are ours under another name.
 _TYPE_ALIASES = {'ptt': 'voice', 'vcard': 'contact', 'contacts': 'contact_list',
                  'multi_vcard': 'contact_list', 'notification': 'system',
@@ -58,6 +74,11 @@ class WassengerClient(HttpClientMixin, ProviderClient):
     default_base_url = 'https://api.wassenger.com/v1'
     default_page_size = 100
     max_page_size = 500
+    # No batch number check: POST /numbers/exists takes one phone (S3).
+    capabilities = frozenset((
+        'register_webhook', 'create_group', 'update_participants', 'get_invite_code',
+        'revoke_invite_code', 'check_numbers',
+    ))
 
     def __init__(self, token, base_url=None, device_id=None, timeout=30.0,
                  connect_timeout=10.0, max_retries=3, backoff_factor=0.5,
@@ -177,17 +198,17 @@ class WassengerClient(HttpClientMixin, ProviderClient):
     def iter_contacts(self):
         path = '/chat/%s/contacts' % self._device()
         for items in self._iter_numbered_pages(path):
-            yield build_page(items, _parse_contact, 'contact', _item_id)
+            yield build_page(items, parse_contact, 'contact', _item_id)
 
     def iter_chats(self):
         path = '/chat/%s/chats' % self._device()
         for items in self._iter_numbered_pages(path):
-            yield build_page(items, _parse_chat, 'chat', _item_id)
+            yield build_page(items, parse_chat, 'chat', _item_id)
 
     def iter_groups(self):
         path = '/devices/%s/groups' % self._device()
         for items in self._iter_numbered_pages(path):
-            page = build_page(items, _parse_group, 'group', _item_id)
+            page = build_page(items, parse_group, 'group', _item_id)
             for group in page.items:
                 self._group_index[group.group_id] = group
             yield page
@@ -203,7 +224,7 @@ class WassengerClient(HttpClientMixin, ProviderClient):
         group.skipped = []
         for participant in participants:
             try:
-                group.members.append(_parse_participant(participant))
+                group.members.append(parse_participant(participant))
             except ItemError as exc:
                 participant_id = _item_id(participant) if isinstance(participant, dict) else None
                 group.skipped.append(Skipped('member', '%s: %s' % (key, exc), participant_id))
@@ -230,7 +251,7 @@ class WassengerClient(HttpClientMixin, ProviderClient):
             _logger.debug('Wassenger: group %s not readable directly (%s); using the list', key, exc)
             return None
         try:
-            return _parse_group(body)
+            return parse_group(body)
         except ItemError as exc:
             _logger.debug('Wassenger: group %s answer unreadable (%s); using the list', key, exc)
             return None
@@ -251,7 +272,7 @@ class WassengerClient(HttpClientMixin, ProviderClient):
         page_size = min(self.page_size, limit) if limit and since is None else None
         stream = MessageStream(limit)
         for items in self._iter_numbered_pages(path, params, page_size):
-            page = build_page(items, _parse_message, 'message', _item_id)
+            page = build_page(items, parse_message, 'message', _item_id)
             all_older = False
             if since is not None:
                 recent = [message for message in page.items if message.timestamp >= since]
@@ -308,7 +329,7 @@ class WassengerClient(HttpClientMixin, ProviderClient):
             raise BadPayloadError('Wassenger POST /messages: no message id in the answer')
         return SendResult(
             message_id=queue_id,
-            status=_queued_status(reply) or 'pending',
+            status=queued_status(reply) or 'pending',
             timestamp=parse_time(reply.get('createdAt')),
             whatsapp_message_id=as_text(reply.get('waId')),
         )
@@ -316,7 +337,161 @@ class WassengerClient(HttpClientMixin, ProviderClient):
     def get_message_status(self, message_id):
         """Status of a message sent through the API, by its queue id."""
         reply = self._get('/messages/%s' % path_segment(message_id))
-        return _queued_status(reply)
+        return queued_status(reply)
+
+    # -- webhooks -------------------------------------------------------------------
+
+    def register_webhook(self, url, secret):
+        """POST /webhooks, or PATCH /webhooks/{id} when our URL is registered already.
+
+        Wassenger issues the signing secret itself: it is returned when the
+        reply carries one (else None: keep the one you have); ``secret`` is
+        not sent (the API names no field for it).
+        """
+        self._require('register_webhook')
+        url = as_text(url)
+        if not url:
+            raise ConfigurationError('Wassenger: no webhook URL given')
+        self._device()  # a webhook is bound to one device
+        if secret:
+            self._transport.hide(secret)
+        body = {'name': WEBHOOK_NAME, 'url': url, 'events': list(WEBHOOK_EVENTS),
+                'device': self.device_id}
+        existing = self._find_webhook(url)
+        if existing is not None:
+            reply = self._transport.request('PATCH', '/webhooks/%s' % path_segment(existing),
+                                            json_body=body, idempotent=True)
+        else:
+            reply = self._transport.request('POST', '/webhooks', json_body=body, expect=dict,
+                                            idempotent=False)
+        reply = reply if isinstance(reply, dict) else {}
+        issued = as_text(reply.get('secret'))
+        if issued:
+            self._transport.hide(issued)
+        return WebhookRegistration(webhook_id=as_text(reply.get('id')) or existing,
+                                   secret=issued, url=url)
+
+    def _find_webhook(self, url):
+        """Id of this device's webhook for ``url`` (or one bound to no device), or None."""
+        for items in self._iter_numbered_pages('/webhooks', page_size=_WEBHOOK_PAGE_SIZE):
+            for hook in items:
+                if not isinstance(hook, dict) or not same_url(hook.get('url'), url):
+                    continue
+                device = hook.get('device')
+                device_id = as_text(device.get('id')) if isinstance(device, dict) else as_text(device)
+                if device_id in (None, self.device_id) and as_text(hook.get('id')):
+                    return as_text(hook.get('id'))
+        return None
+
+    # -- group and contact management -------------------------------------------------
+    #
+    # Paths and bodies follow the brief and the spec's naming; none of them is
+    # confirmed by a source we hold (unconfirmed): replies are read tolerantly.
+
+    def _group_path(self, group_id, tail=''):
+        return '/devices/%s/groups/%s%s' % (self._device(), path_segment(_group_key(group_id)), tail)
+
+    def create_group(self, name, participants, description=None):
+        """POST /devices/{id}/groups ``{name, participants: [{phone, admin}], description}``."""
+        self._require('create_group')
+        device = self._device()
+        phones, refused = _phone_participants(participants)
+        if not phones:
+            raise RequestRejectedError('Wassenger: a group needs at least one participant with '
+                                       'a valid phone number')
+        body = {'name': name,
+                'participants': [{'phone': '+' + key, 'admin': False} for key in phones]}
+        if description:
+            body['description'] = description
+        reply = self._transport.request('POST', '/devices/%s/groups' % device, json_body=body,
+                                        expect=dict, idempotent=False)
+        raw_id = as_text(reply.get('wid')) or as_text(reply.get('id')) or as_text(reply.get('groupId'))
+        if parse_jid(raw_id).kind != 'group':
+            raise BadPayloadError('Wassenger POST /devices/{id}/groups: no group id in the answer')
+        try:
+            group = parse_group(dict(reply, wid=raw_id, kind='group'))
+        except ItemError as exc:
+            raise BadPayloadError('Wassenger POST /devices/{id}/groups: %s' % exc)
+        group.name = group.name or name
+        group.description = group.description or description
+        confirmed = None
+        members = reply.get('participants')
+        if isinstance(members, list) and members:
+            group.members = []
+            for member in members:
+                try:
+                    group.members.append(parse_participant(_with_wid(member)))
+                except ItemError:
+                    continue
+            confirmed = [member.contact_id for member in group.members]
+        added, failed = settle_outcome(phones, _wassenger_refusals(reply), confirmed,
+                                       'not in the group after creation')
+        return GroupCreation(group=group, added=added, refused=refused + failed)
+
+    def update_participants(self, group_id, person_keys, action):
+        """POST (add/promote) or DELETE (remove/demote) .../participants or .../admins
+        with ``[{phone}]``; an empty 2xx means every participant was done."""
+        self._require('update_participants')
+        check_participant_action(action)
+        resource = '/admins' if action in ('promote', 'demote') else '/participants'
+        method = 'POST' if action in ('add', 'promote') else 'DELETE'
+        path = self._group_path(group_id, resource)
+        phones, refused = _phone_participants(person_keys)
+        if not phones:
+            return ParticipantsResult(done=[], refused=refused)
+        reply = self._transport.request(method, path, idempotent=(action != 'add'),
+                                        json_body=[{'phone': '+' + key} for key in phones])
+        refusals, confirmed = _wassenger_outcome(reply, phones)
+        done, failed = settle_outcome(phones, refusals, confirmed)
+        return ParticipantsResult(done=done, refused=refused + failed)
+
+    def get_invite_code(self, group_id):
+        """GET .../groups/{wid}/invite (unconfirmed): ``code``/``inviteCode`` or a link."""
+        self._require('get_invite_code')
+        reply = self._get(self._group_path(group_id, '/invite'))
+        link = _invite_of(reply)
+        if link is None:
+            raise BadPayloadError('Wassenger GET .../groups/%s/invite: no invite code in the answer'
+                                  % _group_key(group_id))
+        return link
+
+    def revoke_invite_code(self, group_id):
+        """DELETE .../groups/{wid}/invite (unconfirmed); read the new code if not returned."""
+        self._require('revoke_invite_code')
+        reply = self._transport.request('DELETE', self._group_path(group_id, '/invite'))
+        link = _invite_of(reply) if isinstance(reply, dict) else None
+        return link or self.get_invite_code(group_id)
+
+    def check_numbers(self, phones):
+        """POST /numbers/exists ``{phone}`` once per number (no batch endpoint, S3).
+
+        A number the API rejects (400-class) counts as not on WhatsApp; auth,
+        rate-limit and transient errors are raised.
+        """
+        self._require('check_numbers')
+        answers = {}
+        results = []
+        for phone in list(phones or ()):
+            jid = parse_jid(phone)
+            if jid.kind != 'user':
+                results.append(NumberCheck(input=phone, person_key=None, exists=False))
+                continue
+            if jid.key not in answers:
+                answers[jid.key] = self._number_exists(jid.key)
+            wa_key = answers[jid.key]
+            results.append(NumberCheck(input=phone, person_key=wa_key, exists=wa_key is not None))
+        return results
+
+    def _number_exists(self, digits):
+        try:
+            reply = self._transport.request('POST', '/numbers/exists', expect=dict,
+                                            idempotent=True, json_body={'phone': '+' + digits})
+        except RequestRejectedError as exc:
+            _logger.info('Wassenger: number check refused (%s); counted as not on WhatsApp', exc)
+            return None
+        if not as_bool(reply.get('exists')):
+            return None
+        return person_key(reply.get('wid')) or person_key(reply.get('phone')) or digits
 
 
 # -- item parsers (module level: pure functions of one item) ---------------------------
@@ -337,9 +512,89 @@ def _group_key(group_id):
     raise RequestRejectedError('Wassenger: not a group id: %r' % (group_id,))
 
 
-def _queued_status(reply):
+def _with_wid(item):
+    """Wassenger parsers read ``wid``; some replies name it ``id`` (or give ``phone``)."""
+    if not isinstance(item, dict) or item.get('wid') is not None:
+        return item
+    raw = item.get('id') or item.get('phone')
+    return dict(item, wid=raw) if raw is not None else item
+
+
+def _phone_participants(values):
+    """Phone-number person keys to send as ``+E164``; other inputs refused up front.
+
+    Hidden-number ids (``@lid``) have no phone to send (unconfirmed whether the
+    API takes a wid instead), so they are refused with a reason.
+    """
+    keys, refused = split_person_keys(values)
+    phones = []
+    for key in keys:
+        if key.endswith('@lid'):
+            refused.append((key, NOT_A_PERSON + ' (a hidden-number id has no phone)'))
+        else:
+            phones.append(key)
+    return phones, refused
+
+
+def _wassenger_refusals(reply):
+    refusals = []
+    for key in _REFUSAL_KEYS:
+        refusals.extend(read_refusals(reply.get(key)))
+    return refusals
+
+
+def _wassenger_outcome(reply, phones):
+    """``(refusals, confirmed)`` of a participants reply (all shapes unconfirmed).
+
+    * a list of per-participant results ``[{phone|wid, success?|status?|error?}]``;
+    * an object with a refusal list (``failed``, ``errors``...) and/or ``participants``;
+    * nothing: every participant was done.
+    """
+    if isinstance(reply, list):
+        refusals, confirmed = [], []
+        for entry in reply:
+            if not isinstance(entry, dict):
+                continue
+            key = person_key(entry.get('phone')) or person_key(entry.get('wid')) or person_key(entry.get('id'))
+            if key is None:
+                continue
+            status = (as_text(entry.get('status')) or '').lower()
+            error = entry.get('error') or entry.get('reason')
+            if entry.get('success') is False or error or status in ('failed', 'error', 'rejected'):
+                reason = read_refusals([dict(entry, id=key)])
+                refusals.append(reason[0] if reason else (key, 'refused by Wassenger'))
+            else:
+                confirmed.append(key)
+        return refusals, (confirmed if refusals or confirmed else None)
+    if isinstance(reply, dict):
+        refusals = _wassenger_refusals(reply)
+        if reply.get('success') is False and not refusals:
+            reason = as_text(reply.get('message')) or 'refused by Wassenger'
+            refusals = [(key, reason) for key in phones]
+        return refusals, None
+    return [], None
+
+
+def _invite_of(reply):
+    """InviteLink from ``code``/``inviteCode``/``invite_code`` or ``url``/``inviteLink``."""
+    if not isinstance(reply, dict):
+        return None
+    for key in ('code', 'inviteCode', 'invite_code', 'inviteLink', 'url', 'link'):
+        link = invite_link(reply.get(key))
+        if link is not None:
+            return link
+    return None
+
+
+def queued_status(reply):
+    """Canonical status of a queued message (``deliveryStatus``, else ``status``)."""
     return (map_value(reply.get('deliveryStatus'), _DELIVERY_STATUSES)
             or map_value(reply.get('status'), _QUEUE_STATUSES))
+
+
+def map_ack(word):
+    """A chat ``ack`` or a delivery status word (``readed``, ``revoked``...) -> canonical."""
+    return map_value(word, _ACKS) or map_value(word, _DELIVERY_STATUSES)
 
 
 def _dict_field(item, key):
@@ -353,7 +608,7 @@ def _phone_of(item, jid):
     return normalize_phone(raw) if raw else None
 
 
-def _parse_contact(item):
+def parse_contact(item):
     item = require_dict(item, 'contact')
     jid = parse_jid(require_text(item, 'wid'))
     entry_type = as_text(item.get('type'))
@@ -376,7 +631,7 @@ def _parse_contact(item):
     )
 
 
-def _parse_chat(item):
+def parse_chat(item):
     item = require_dict(item, 'chat')
     raw_id = as_text(item.get('wid')) or as_text(item.get('id'))
     if not raw_id:
@@ -392,7 +647,7 @@ def _parse_chat(item):
     )
 
 
-def _parse_group(item):
+def parse_group(item):
     item = require_dict(item, 'group')
     wid = require_text(item, 'wid')
     kind = as_text(item.get('kind'))
@@ -412,7 +667,7 @@ def _parse_group(item):
     )
 
 
-def _parse_participant(item):
+def parse_participant(item):
     item = require_dict(item, 'participant')
     jid = parse_jid(require_text(item, 'wid'))
     if jid.kind not in ('user', 'lid'):
@@ -429,7 +684,7 @@ def _parse_participant(item):
                   phone_valid=bool(phone and phone.valid))
 
 
-def _message_chat_id(item, from_me):
+def message_chat_id(item, from_me):
     """Chat of a message: ``chat`` object or id, ``chatWid``, else the other party."""
     chat = item.get('chat')
     if isinstance(chat, dict):
@@ -455,7 +710,7 @@ def _message_type(raw_type, meta, media):
     return lowered if lowered in MESSAGE_TYPES else 'unknown'
 
 
-def _parse_message(item):
+def parse_message(item):
     item = require_dict(item, 'message')
     message_id = as_text(item.get('id')) or as_text(item.get('wid'))
     if not message_id:
@@ -473,7 +728,7 @@ def _parse_message(item):
         if flow not in ('in', 'inbound', 'out', 'outbound'):
             raise ItemError('missing or invalid flow')
         from_me = flow in ('out', 'outbound')
-    raw_chat = _message_chat_id(item, from_me)
+    raw_chat = message_chat_id(item, from_me)
     if not raw_chat:
         raise ItemError('missing chat')
     meta = _dict_field(item, 'meta')

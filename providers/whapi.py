@@ -6,22 +6,27 @@ person ids are bare digits, 1:1 chats ``<digits>@s.whatsapp.net``.
 import logging
 
 from .base import ProviderClient
-from .errors import BadPayloadError, RequestRejectedError
+from .errors import BadPayloadError, ConfigurationError, ProviderError, RequestRejectedError
 from .http import HttpClientMixin
 from .parsing import (
-    ItemError, MessageStream, as_bool, as_int, as_text, build_page, data_uri, expect_list,
-    guess_media_type, map_value, resolve_mime_type, parse_time, path_segment,
-    require_dict, require_text, to_unix_seconds,
+    ItemError, MessageStream, as_bool, as_int, as_text, build_page, check_participant_action,
+    data_uri, expect_list, guess_media_type, invite_link, map_value, read_refusals,
+    resolve_mime_type, parse_time, path_segment, require_dict, require_text, same_url,
+    settle_outcome, split_person_keys, to_unix_seconds,
 )
 from .phone import chat_key, chat_type_of, normalize_phone, parse_jid, person_key
 from .records import (
-    MESSAGE_STATUSES, MESSAGE_TYPES, AccountInfo, Chat, Contact, Group, Media, Member,
-    Message, SendResult, Skipped,
+    MESSAGE_STATUSES, MESSAGE_TYPES, AccountInfo, Chat, Contact, Group, GroupCreation, Media,
+    Member, Message, NumberCheck, ParticipantsResult, SendResult, Skipped, WebhookRegistration,
 )
 
 _logger = logging.getLogger(__name__)
 
-__all__ = ['WhapiClient']
+__all__ = [
+    'WhapiClient', 'parse_contact', 'parse_chat', 'parse_group', 'parse_participant',
+    'parse_message', 'message_text', 'map_status', 'WHAPI_SECRET_HEADER', 'WEBHOOK_EVENTS',
+    'CHECK_NUMBERS_CHUNK',
+]
 
 # Channel states of GET /health and what to tell the user about each.
 _HEALTH_DETAILS = {
@@ -40,10 +45,33 @@ _RANKS = {'creator': 'superadmin', 'superadmin': 'superadmin', 'owner': 'superad
 _CHAT_TYPES = {'contact': 'contact', 'group': 'group', 'broadcast': 'broadcast',
                'newsletter': 'newsletter', 'unknown': 'unknown'}
 _STATUSES = dict((status, status) for status in MESSAGE_STATUSES)
+# Numeric ``code`` of webhook statuses: the StatusEnum order (failed=0 .. deleted=6).
+# Only 4 = read is confirmed by an example; the rest is inferred (unconfirmed).
+_STATUS_CODES = dict((str(code), status) for code, status in enumerate(
+    ('failed', 'pending', 'sent', 'delivered', 'read', 'played', 'deleted')))
 # WHAPI type words that are ours under another name.
 _TYPE_ALIASES = {'short': 'video'}
 # Types whose content container describes a file.
 _MEDIA_TYPES = ('image', 'video', 'gif', 'short', 'audio', 'voice', 'document', 'sticker')
+
+#: WHAPI does not sign callbacks: our secret travels in this header, which
+#: register_webhook asks WHAPI to add to every callback (webhooks.verify_webhook checks it).
+WHAPI_SECRET_HEADER = 'X-Odoo-Webhook-Secret'
+# Callbacks our webhook asks for: everything webhooks.parse_webhook reads.
+WEBHOOK_EVENTS = (
+    ('messages', 'post'), ('messages', 'put'), ('messages', 'patch'), ('messages', 'delete'),
+    ('statuses', 'post'), ('statuses', 'put'),
+    ('groups', 'post'), ('groups', 'put'), ('groups', 'patch'),
+    ('contacts', 'post'), ('contacts', 'patch'),
+)
+#: numbers per POST /contacts check: small enough that a blocking check of one
+#: chunk answers within the read timeout (the API states no batch limit)
+CHECK_NUMBERS_CHUNK = 100
+# Request of each participant action on /groups/{id}/...
+_PARTICIPANT_CALLS = {
+    'add': ('POST', 'participants'), 'remove': ('DELETE', 'participants'),
+    'promote': ('PATCH', 'admins'), 'demote': ('DELETE', 'admins'),
+}
 
 
 class WhapiClient(HttpClientMixin, ProviderClient):
@@ -54,6 +82,10 @@ class WhapiClient(HttpClientMixin, ProviderClient):
     default_base_url = 'https://gate.whapi.cloud'
     default_page_size = 100
     max_page_size = 500
+    capabilities = frozenset((
+        'register_webhook', 'create_group', 'update_participants', 'get_invite_code',
+        'revoke_invite_code', 'check_numbers', 'check_numbers_batch',
+    ))
 
     def __init__(self, token, base_url=None, device_id=None, timeout=30.0,
                  connect_timeout=10.0, max_retries=3, backoff_factor=0.5,
@@ -140,21 +172,21 @@ class WhapiClient(HttpClientMixin, ProviderClient):
 
     def iter_contacts(self):
         for items in self._iter_offset_pages('/contacts', 'contacts'):
-            yield build_page(items, _parse_contact, 'contact', _item_id)
+            yield build_page(items, parse_contact, 'contact', _item_id)
 
     def iter_chats(self):
         for items in self._iter_offset_pages('/chats', 'chats'):
-            yield build_page(items, _parse_chat, 'chat', _item_id)
+            yield build_page(items, parse_chat, 'chat', _item_id)
 
     def iter_groups(self):
         for items in self._iter_offset_pages('/groups', 'groups'):
-            yield build_page(items, _parse_group, 'group', _item_id)
+            yield build_page(items, parse_group, 'group', _item_id)
 
     def get_group(self, group_id):
         key = _group_key(group_id)
         body = self._get('/groups/%s' % path_segment(key), {'resync': 'false'})
         try:
-            group = _parse_group(body)
+            group = parse_group(body)
         except ItemError as exc:
             raise BadPayloadError('WHAPI GET /groups/%s: %s' % (key, exc))
         if group.members is None:
@@ -183,7 +215,7 @@ class WhapiClient(HttpClientMixin, ProviderClient):
         for items in self._iter_offset_pages('/messages/list', 'messages', params, page_size):
             if stream.remaining is not None:
                 items = items[:stream.remaining]
-            yield stream.take(build_page(items, _parse_message, 'message', _item_id))
+            yield stream.take(build_page(items, parse_message, 'message', _item_id))
             if stream.done:
                 return
 
@@ -214,7 +246,160 @@ class WhapiClient(HttpClientMixin, ProviderClient):
 
     def get_message_status(self, message_id):
         body = self._get('/messages/%s' % path_segment(message_id))
-        return map_value(body.get('status'), _STATUSES)
+        return map_status(body.get('status'))
+
+    # -- webhooks -------------------------------------------------------------------
+
+    def register_webhook(self, url, secret):
+        """Add or replace our entry in the channel's ``webhooks`` settings.
+
+        WHAPI does not sign callbacks, so ``secret`` rides in our own header
+        (WHAPI_SECRET_HEADER) on each callback. Other webhooks of the channel
+        are kept as they are.
+        """
+        self._require('register_webhook')
+        url = as_text(url)
+        if not url:
+            raise ConfigurationError('WHAPI: no webhook URL given')
+        if not secret:
+            raise ConfigurationError('WHAPI: a webhook secret is required (callbacks are '
+                                     'checked against it)')
+        self._transport.hide(secret)
+        settings = self._get('/settings')
+        current = settings.get('webhooks')
+        entry = {
+            'url': url, 'mode': 'body',
+            'events': [{'type': kind, 'method': method} for kind, method in WEBHOOK_EVENTS],
+            'headers': {WHAPI_SECRET_HEADER: str(secret)},
+        }
+        webhooks, placed = [], False
+        for hook in current if isinstance(current, list) else []:
+            if isinstance(hook, dict) and same_url(hook.get('url'), url):
+                if not placed:
+                    webhooks.append(entry)  # replace in place, keeping the order
+                    placed = True
+                continue
+            webhooks.append(hook)
+        if not placed:
+            webhooks.append(entry)
+        # The whole list is sent each time, so repeating the request is harmless.
+        self._transport.request('PATCH', '/settings', json_body={'webhooks': webhooks},
+                                idempotent=True)
+        return WebhookRegistration(webhook_id=None, secret=str(secret), url=url)
+
+    # -- group and contact management -------------------------------------------------
+
+    def create_group(self, name, participants, description=None):
+        """POST /groups ``{subject, participants}``; description set afterwards.
+
+        The reply is the new Group (201); a ``group_id`` reply and a ``failed``
+        list of participants are tolerated (unconfirmed shapes).
+        """
+        self._require('create_group')
+        keys, invalid = split_person_keys(participants)
+        if not keys:
+            raise RequestRejectedError('WHAPI: a group needs at least one participant with a '
+                                       'valid phone number or WhatsApp id')
+        reply = self._transport.request('POST', '/groups', expect=dict, idempotent=False,
+                                        json_body={'subject': name, 'participants': keys})
+        group_id = as_text(reply.get('group_id')) or as_text(reply.get('id'))
+        if parse_jid(group_id).kind != 'group':
+            raise BadPayloadError('WHAPI POST /groups: no group id in the answer')
+        try:
+            group = parse_group(dict(reply, id=group_id))
+        except ItemError as exc:
+            raise BadPayloadError('WHAPI POST /groups: %s' % exc)
+        if group.name is None:
+            group.name = name
+        confirmed = None
+        if group.members is not None:
+            confirmed = [member.contact_id for member in group.members]
+        confirmed = _merge_confirmed(confirmed, reply.get('processed'))
+        added, refused = settle_outcome(keys, _whapi_refusals(reply), confirmed,
+                                        'not in the group after creation')
+        if description:
+            group.description = self._set_group_description(group.group_id, description)
+        return GroupCreation(group=group, added=added, refused=invalid + refused)
+
+    def _set_group_description(self, group_id, description):
+        """PUT /groups/{id} ``{description}``; the group exists already, so a failure
+        here is logged and the description left unset rather than raised."""
+        try:
+            self._transport.request('PUT', '/groups/%s' % path_segment(group_id),
+                                    json_body={'description': description})
+        except ProviderError as exc:
+            _logger.warning('WHAPI: group %s created, but its description was not set: %s',
+                            group_id, exc)
+            return None
+        return description
+
+    def update_participants(self, group_id, person_keys, action):
+        """add: POST, remove: DELETE .../participants; promote: PATCH, demote: DELETE
+        .../admins; body ``{participants}``. Reply ``{success, failed, processed}``
+        (add) or ``{success}``; an empty 2xx means every participant was done."""
+        self._require('update_participants')
+        check_participant_action(action)
+        key = _group_key(group_id)
+        keys, invalid = split_person_keys(person_keys)
+        if not keys:
+            return ParticipantsResult(done=[], refused=invalid)
+        method, resource = _PARTICIPANT_CALLS[action]
+        reply = self._transport.request(method, '/groups/%s/%s' % (path_segment(key), resource),
+                                        json_body={'participants': keys},
+                                        idempotent=(action != 'add'))
+        reply = reply if isinstance(reply, dict) else {}
+        refusals = _whapi_refusals(reply)
+        if reply.get('success') is False and not refusals:
+            refusals = [(person, 'refused by WHAPI') for person in keys]
+        confirmed = _merge_confirmed(None, reply.get('processed'))
+        done, refused = settle_outcome(keys, refusals, confirmed)
+        return ParticipantsResult(done=done, refused=invalid + refused)
+
+    def get_invite_code(self, group_id):
+        self._require('get_invite_code')
+        key = _group_key(group_id)
+        body = self._get('/groups/%s/invite' % path_segment(key))
+        link = invite_link(body.get('invite_code'))
+        if link is None:
+            raise BadPayloadError('WHAPI GET /groups/%s/invite: no invite_code in the answer' % key)
+        return link
+
+    def revoke_invite_code(self, group_id):
+        """DELETE /groups/{id}/invite answers only ``{success}``: read the new code after."""
+        self._require('revoke_invite_code')
+        key = _group_key(group_id)
+        reply = self._transport.request('DELETE', '/groups/%s/invite' % path_segment(key))
+        link = invite_link(reply.get('invite_code')) if isinstance(reply, dict) else None
+        return link or self.get_invite_code(key)
+
+    def check_numbers(self, phones):
+        """POST /contacts ``{contacts, force_check: false, blocking: wait}`` per chunk.
+
+        Answers ``{contacts: [{input, status: valid|invalid, wa_id}]}``, matched
+        back on ``input`` (by position when an input is not echoed).
+        """
+        self._require('check_numbers')
+        phones = list(phones or ())
+        keys = [_checkable_key(phone) for phone in phones]
+        wanted = []
+        for key in keys:
+            if key is not None and key not in wanted:
+                wanted.append(key)
+        found = {}
+        for start in range(0, len(wanted), CHECK_NUMBERS_CHUNK):
+            chunk = wanted[start:start + CHECK_NUMBERS_CHUNK]
+            reply = self._transport.request(
+                'POST', '/contacts', expect=dict, idempotent=True,
+                json_body={'contacts': chunk, 'force_check': False, 'blocking': 'wait'})
+            entries = reply.get('contacts')
+            if not isinstance(entries, list):
+                raise BadPayloadError('WHAPI POST /contacts: no "contacts" list in the answer')
+            found.update(_read_checks(chunk, entries))
+        results = []
+        for phone, key in zip(phones, keys):
+            wa_key = found.get(key) if key is not None else None
+            results.append(NumberCheck(input=phone, person_key=wa_key, exists=wa_key is not None))
+        return results
 
 
 # -- item parsers (module level: pure functions of one item) ---------------------------
@@ -230,7 +415,7 @@ def _group_key(group_id):
     return jid.key
 
 
-def _parse_contact(item):
+def parse_contact(item):
     item = require_dict(item, 'contact')
     jid = parse_jid(require_text(item, 'id'))
     if jid.kind in ('group', 'newsletter', 'broadcast'):
@@ -248,7 +433,7 @@ def _parse_contact(item):
     )
 
 
-def _parse_chat(item):
+def parse_chat(item):
     item = require_dict(item, 'chat')
     raw_id = require_text(item, 'id')
     return Chat(
@@ -259,7 +444,7 @@ def _parse_chat(item):
     )
 
 
-def _parse_group(item):
+def parse_group(item):
     item = require_dict(item, 'group')
     jid = parse_jid(require_text(item, 'id'))
     if jid.kind != 'group':
@@ -278,7 +463,7 @@ def _parse_group(item):
         group.members = []
         for participant in participants:
             try:
-                group.members.append(_parse_participant(participant))
+                group.members.append(parse_participant(participant))
             except ItemError as exc:
                 participant_id = participant.get('id') if isinstance(participant, dict) else participant
                 group.skipped.append(Skipped('member', '%s: %s' % (jid.key, exc),
@@ -286,7 +471,7 @@ def _parse_group(item):
     return group
 
 
-def _parse_participant(participant):
+def parse_participant(participant):
     if isinstance(participant, dict):
         raw_id, rank = participant.get('id'), participant.get('rank')
     else:
@@ -301,7 +486,7 @@ def _parse_participant(participant):
                   phone_valid=bool(phone and phone.valid))
 
 
-def _parse_message(item):
+def parse_message(item):
     item = require_dict(item, 'message')
     message_id = require_text(item, 'id')
     raw_type = require_text(item, 'type')
@@ -315,9 +500,7 @@ def _parse_message(item):
     message_type = _TYPE_ALIASES.get(lowered, lowered)
     if message_type not in MESSAGE_TYPES:
         message_type = 'unknown'
-    container = item.get(raw_type)
-    if not isinstance(container, dict):
-        container = {}
+    container = _content(item, raw_type)
     media = None
     if lowered in _MEDIA_TYPES and container:
         media = Media(
@@ -337,10 +520,73 @@ def _parse_message(item):
         sender_name=as_text(item.get('from_name')),
         message_type=message_type,
         raw_type=raw_type,
-        body=as_text(container.get('body')) or as_text(container.get('caption')),
+        body=_container_text(container),
         media=media,
-        status=map_value(item.get('status'), _STATUSES),
+        status=map_status(item.get('status')),
     )
+
+
+def _content(item, raw_type):
+    """The content container named after the message type (``text``, ``image``...)."""
+    container = item.get(raw_type) if raw_type else None
+    return container if isinstance(container, dict) else {}
+
+
+def _container_text(container):
+    return as_text(container.get('body')) or as_text(container.get('caption'))
+
+
+def message_text(item):
+    """Text of a raw WHAPI message: text/link_preview/system body or media caption."""
+    if not isinstance(item, dict):
+        return None
+    return _container_text(_content(item, as_text(item.get('type'))))
+
+
+def map_status(word, code=None):
+    """WHAPI status word (or, failing that, numeric ``code``) -> canonical status."""
+    status = map_value(word, _STATUSES)
+    if status is None and code is not None:
+        status = map_value(as_int(code), _STATUS_CODES)
+    return status
+
+
+def _whapi_refusals(reply):
+    """Refused participants of a group reply: ``failed`` (ids or objects)."""
+    refusals = []
+    for key in ('failed', 'participants_failed', 'errors'):
+        refusals.extend(read_refusals(reply.get(key)))
+    return refusals
+
+
+def _merge_confirmed(confirmed, processed):
+    """Keys a reply confirms: the group's members and/or a ``processed`` id list."""
+    if not isinstance(processed, list):
+        return confirmed
+    keys = [person_key(value) for value in processed]
+    return list(confirmed or []) + [key for key in keys if key]
+
+
+def _checkable_key(phone):
+    """Digits to ask WHAPI about; None for what is no phone number (never asked)."""
+    jid = parse_jid(phone)
+    return jid.key if jid.kind == 'user' else None
+
+
+def _read_checks(asked, entries):
+    """``{asked key: WhatsApp person key}`` for the numbers WHAPI calls valid."""
+    found = {}
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        asked_key = person_key(entry.get('input'))
+        if asked_key not in asked and len(entries) == len(asked):
+            asked_key = asked[position]
+        if asked_key not in asked:
+            continue
+        if (as_text(entry.get('status')) or '').lower() == 'valid':
+            found[asked_key] = person_key(entry.get('wa_id')) or asked_key
+    return found
 
 
 def _send_target(to):

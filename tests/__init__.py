@@ -5,3 +5,4 @@ from . import test_access
 from . import test_wizard
 from . import test_send
 from . import test_partners
+from . import test_webhooks

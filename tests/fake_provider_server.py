@@ -403,6 +403,8 @@ class FakeAccount(object):
         sequence = self._ordered()
         for position in range(len(sequence)):
             message = sequence.get(position)
+            if message is None:
+                continue  # a broken item: skipped by the reader
             if message['chat_type'] == 'group':
                 if message['sender']:
                     contacts.add(message['sender'])
@@ -420,7 +422,7 @@ class FakeAccount(object):
         with self.server.lock:
             self.requests += 1
             number = self.requests
-            endpoint = re.sub(r'/\d+|/[^/]*@[^/]*|/[0-9a-f]{24}', '/{id}', path)
+            endpoint = re.sub(r'/[0-9a-f]{24}(?=/|$)|/[^/]*@[^/]*|/\d+(?=/|$)', '/{id}', path)
             self.by_endpoint[endpoint] = self.by_endpoint.get(endpoint, 0) + 1
             faults = dict(self.faults)
             page_key = (path, tuple(sorted(query.items())))

@@ -95,3 +95,13 @@ class TestSend(WhatsappCase):
         wizard = self.env['whatsapp.send.message'].with_context(action['context']).create({'body': 'x'})
         self.assertEqual(wizard.partner_ids, partner)
         self.assertTrue(wizard.configuration_id)
+
+    def test_register_webhook_stores_the_secret_and_shows_the_url(self):
+        self.config_a.action_register_webhook()
+        url, secret = self.remote_a.webhook
+        self.assertTrue(url.endswith('/whatsapp/webhook/whapi/%s' % self.config_a.webhook_key))
+        self.assertEqual(self.config_a.webhook_secret, secret)
+        self.assertGreaterEqual(len(secret), 32)
+        self.assertTrue(self.config_a.webhook_registered_at)
+        other = self.env['whatsapp.configuration'].create({'name': 'Other', 'provider': 'whapi', 'token': 't'})
+        self.assertNotEqual(other.webhook_key, self.config_a.webhook_key)

@@ -39,9 +39,13 @@ def test_default_base_urls():
     assert default_base_url('wassenger') == 'https://api.wassenger.com/v1'
 
 
+# Methods the base class implements itself, shared by every client.
+CONCRETE_BASE_METHODS = {'supports'}
+
+
 def test_both_clients_implement_the_whole_interface():
     public = [name for name in vars(ProviderClient) if not name.startswith('_')
-              and callable(getattr(ProviderClient, name))]
+              and callable(getattr(ProviderClient, name)) and name not in CONCRETE_BASE_METHODS]
     for client_class in (WhapiClient, WassengerClient):
         for name in public:
             assert getattr(client_class, name) is not getattr(ProviderClient, name), (client_class, name)
@@ -82,3 +86,14 @@ def test_providers_import_with_poisoned_odoo(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == 'ok'
+
+
+def test_capabilities_name_known_operations_only():
+    from providers import CAPABILITIES
+    for client_class in (WhapiClient, WassengerClient):
+        assert client_class.capabilities <= CAPABILITIES
+        for operation in client_class.capabilities - {'check_numbers_batch'}:
+            assert callable(getattr(client_class, operation))
+    assert WhapiClient(token='t').supports('check_numbers_batch')
+    assert not WassengerClient(token='t').supports('check_numbers_batch')
+    assert not WhapiClient(token='t').supports('no_such_operation')

@@ -502,3 +502,43 @@ def test_get_message_status_404(server, sleeps):
     server.route('GET', '/messages/.*', Reply(404, {'status': 404, 'message': 'Message not found'}))
     with pytest.raises(NotFoundError):
         client_for(server, sleeps).get_message_status('nope')
+
+
+# -- register_webhook ---------------------------------------------------------------------
+
+ISSUED_SECRET = 'wass-issued-SECRET-555'
+
+
+def test_register_webhook_creates(server, sleeps):
+    server.route('GET', '/webhooks', wassenger_pages([{'id': 'w0', 'url': 'https://other.example/h',
+                                                      'device': DEVICE}]))
+    server.route('POST', '/webhooks', Reply(201, {'id': 'wh1', 'url': 'https://odoo.example/h', 'name': 'Odoo',
+                                                   'status': 'active', 'secret': ISSUED_SECRET}))
+    result = client_for(server, sleeps).register_webhook('https://odoo.example/h', 'ignored')
+    assert (result.webhook_id, result.secret, result.url) == ('wh1', ISSUED_SECRET, 'https://odoo.example/h')
+    [post] = server.calls('POST', '/webhooks')
+    assert post.json == {'name': 'Odoo', 'url': 'https://odoo.example/h', 'device': DEVICE,
+                         'events': ['message:in:new', 'message:out:new', 'message:out:ack',
+                                    'message:update', 'group:update', 'contact:update']}
+    assert server.calls('GET', '/webhooks')[0].query['page'] == '0'
+
+
+def test_register_webhook_patches_existing_same_url(server, sleeps):
+    hooks = [{'id': 'w%d' % n, 'url': 'https://x.example/%d' % n, 'device': DEVICE} for n in range(100)]
+    hooks.append({'id': 'other-device', 'url': 'https://odoo.example/h', 'device': {'id': 'f' * 24}})
+    hooks.append({'id': 'mine', 'url': 'https://odoo.example/h/', 'device': {'id': DEVICE}})
+    server.route('GET', '/webhooks', wassenger_pages(hooks))
+    server.route('PATCH', '/webhooks/mine', {'id': 'mine', 'url': 'https://odoo.example/h'})
+    result = client_for(server, sleeps).register_webhook('https://odoo.example/h', None)
+    assert result.webhook_id == 'mine' and result.secret is None
+    assert server.calls('POST', '/webhooks') == []
+    assert server.calls('PATCH', '/webhooks/mine')[0].json['url'] == 'https://odoo.example/h'
+    assert [r.query['page'] for r in server.calls('GET', '/webhooks')] == ['0', '1']
+
+
+def test_register_webhook_needs_device_and_url(server, sleeps):
+    with pytest.raises(ConfigurationError):
+        client_for(server, sleeps, device_id=None).register_webhook('https://odoo.example/h', 's')
+    with pytest.raises(ConfigurationError):
+        client_for(server, sleeps).register_webhook(' ', 's')
+    assert server.requests == []

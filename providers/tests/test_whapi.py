@@ -457,3 +457,65 @@ def test_get_message_status(server, sleeps, status):
 def test_get_message_status_unknown_word(server, sleeps):
     server.route('GET', '/messages/.*', msg('abc', 1, status='teleported'))
     assert client_for(server, sleeps).get_message_status('abc') is None
+
+
+# -- register_webhook ---------------------------------------------------------------------
+
+WEBHOOK_SECRET = 'hook-SECRET-abcdef987'
+
+
+def test_register_webhook_adds_entry_and_keeps_others(server, sleeps):
+    other = {'url': 'https://other.example/hook', 'events': [{'type': 'messages', 'method': 'post'}],
+             'mode': 'body'}
+    server.route('GET', '/settings', {'webhooks': [other], 'callback_persist': True})
+    server.route('PATCH', '/settings', {'before_update': {}, 'after_update': {}, 'changes': ['webhooks']})
+    result = client_for(server, sleeps).register_webhook('https://odoo.example/wa/hook/1', WEBHOOK_SECRET)
+    assert result.url == 'https://odoo.example/wa/hook/1' and result.secret == WEBHOOK_SECRET
+    assert result.webhook_id is None
+    [patch] = server.calls('PATCH', '/settings')
+    hooks = patch.json['webhooks']
+    assert hooks[0] == other
+    entry = hooks[1]
+    assert entry['url'] == 'https://odoo.example/wa/hook/1' and entry['mode'] == 'body'
+    assert entry['headers'] == {'X-Odoo-Webhook-Secret': WEBHOOK_SECRET}
+    events = set((event['type'], event['method']) for event in entry['events'])
+    assert ('messages', 'patch') in events and ('statuses', 'put') in events and ('groups', 'put') in events
+    assert len(events) == 11
+    assert [r.method for r in server.requests] == ['GET', 'PATCH']
+
+
+def test_register_webhook_replaces_same_url(server, sleeps):
+    old = {'url': 'https://odoo.example/wa/hook/1/', 'events': [], 'headers': {'X-Odoo-Webhook-Secret': 'old'}}
+    other = {'url': 'https://other.example/hook'}
+    server.route('GET', '/settings', {'webhooks': [old, other, dict(old)]})
+    server.route('PATCH', '/settings', {})
+    client_for(server, sleeps).register_webhook('https://odoo.example/wa/hook/1', WEBHOOK_SECRET)
+    hooks = server.calls('PATCH', '/settings')[0].json['webhooks']
+    assert len(hooks) == 2 and hooks[1] == other
+    assert hooks[0]['headers']['X-Odoo-Webhook-Secret'] == WEBHOOK_SECRET
+
+
+def test_register_webhook_without_webhooks_setting(server, sleeps):
+    server.route('GET', '/settings', {'proxy': None})
+    server.route('PATCH', '/settings', Reply(200, raw=b''))
+    client_for(server, sleeps).register_webhook('https://odoo.example/h', WEBHOOK_SECRET)
+    assert len(server.calls('PATCH', '/settings')[0].json['webhooks']) == 1
+
+
+def test_register_webhook_needs_url_and_secret(server, sleeps):
+    client = client_for(server, sleeps)
+    with pytest.raises(ConfigurationError):
+        client.register_webhook('https://odoo.example/h', '')
+    with pytest.raises(ConfigurationError):
+        client.register_webhook('', WEBHOOK_SECRET)
+    assert server.requests == []
+
+
+def test_register_webhook_error_hides_secret(server, sleeps, caplog):
+    server.route('GET', '/settings', {'webhooks': []})
+    server.route('PATCH', '/settings', Reply(400, {'error': {'code': 400, 'message': 'Wrong settings format',
+                                                           'details': 'header %s too long' % WEBHOOK_SECRET}}))
+    with pytest.raises(RequestRejectedError) as caught:
+        client_for(server, sleeps).register_webhook('https://odoo.example/h', WEBHOOK_SECRET)
+    assert WEBHOOK_SECRET not in str(caught.value) and 'Wrong settings format' in str(caught.value)
+    assert WEBHOOK_SECRET not in caplog.text and TOKEN not in caplog.text
