@@ -10,6 +10,7 @@ import argparse
 import calendar
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -99,7 +100,8 @@ class Bench(object):
         return values
 
     def setup_configs(self, db, pairs, deactivate_others=False):
-        result = self.run_worker('setup-%s-%s' % (db, pairs[0][0].replace(' ', '_')), db, 'setup',
+        label = 'setup-%s-%s' % (db, re.sub(r'\W+', '_', pairs[0][0]).strip('_'))
+        result = self.run_worker(label, db, 'setup',
                                  configurations=[self.config_values(name, acc) for name, acc in pairs],
                                  deactivate_others=deactivate_others)
         return result['ids']

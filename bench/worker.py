@@ -288,7 +288,7 @@ def main():
     counter = QueryCounter()
     counter.install()
     registry = odoo.registry(args['db'])
-    with registry.cursor() as cr:
+    with odoo.api.Environment.manage(), registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {'tracking_disable': True})
         action = args['action']
         if action == 'setup':

@@ -6,5 +6,6 @@ from . import whatsapp_group
 from . import whatsapp_group_member
 from . import whatsapp_message
 from . import whatsapp_sync_log
+from . import whatsapp_sync_request
 from . import whatsapp_sync_service
 from . import res_partner

@@ -5,8 +5,9 @@ import time
 
 import psycopg2
 
-from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, http, models
 from odoo.exceptions import AccessError
+from odoo.tools import plaintext2html
 
 from .. import providers
 
@@ -22,6 +23,8 @@ MAX_SKIP_DETAILS = 20
 #: groups whose members are fetched one by one, stored together
 MEMBER_FETCH_BATCH = 20
 
+#: a user's sync runs inline only when every account's last one took less than this
+QUICK_SYNC_SECONDS = 20
 DEFAULT_MESSAGE_LIMIT = 50
 FULL_MESSAGE_LIMIT = 200
 ALL_KINDS = ('contacts', 'groups', 'group_members', 'messages')
@@ -54,6 +57,7 @@ class WhatsappSyncService(models.Model):
     """Runs syncs: one run locks each account, syncs it, isolates its failure
     and records the outcome here and on a sync log row."""
     _name = 'whatsapp.sync.service'
+    _inherit = ['mail.thread']
     _description = 'WhatsApp Sync Service'
 
     name = fields.Char(required=True, default='WhatsApp Auto Sync Service')
@@ -74,23 +78,115 @@ class WhatsappSyncService(models.Model):
         ``full``: also re-read every group's members and the most recent
         messages. ``message_limit``: messages imported by an account with no
         watermark yet (None: 50, or 200 when ``full``); 0 imports the whole
-        history the provider holds.
+        history the provider holds. Syncs queued from the UI run first.
         """
         if message_limit is None:
             message_limit = FULL_MESSAGE_LIMIT if full else DEFAULT_MESSAGE_LIMIT
+        service = self._get_service()
+        service._process_sync_requests()
         configurations = self.env['whatsapp.configuration'].sudo().search([('active', '=', True)])
         trigger = 'cron' if self.env.context.get('whatsapp_sync_commit') else 'other'
-        service = self._get_service()
         service._run(configurations, ALL_KINDS, full=full, message_limit=message_limit, trigger=trigger)
+        # a request queued while this run was busy must not wait for the next one
+        service._process_sync_requests()
         return True
 
     def manual_sync_all_data(self):
-        """Sync Now: every account the current user may sync."""
+        """Sync Now: every account the current user may sync; long ones in the background."""
         configurations = self._configurations_for_user()
-        service = self._get_service()
-        logs = service._run(configurations, ALL_KINDS, full=False,
-                            message_limit=DEFAULT_MESSAGE_LIMIT, trigger='manual')
-        return self._notify_result(logs)
+        _logs, action = self._get_service()._start(configurations, ALL_KINDS, DEFAULT_MESSAGE_LIMIT, 'manual')
+        return action
+
+    def _start(self, configurations, kinds, message_limit, trigger):
+        """Run a user's sync inline when it is quick or no web request waits on it
+        (shell, tests), else queue it for the cron.
+
+        Returns the logs of an inline run (none when queued) and a client
+        action telling the user what happened.
+        """
+        self.ensure_one()
+        if not self._in_web_request() or self._is_quick(configurations, message_limit):
+            logs = self._run(configurations, kinds, full=False, message_limit=message_limit, trigger=trigger,
+                             refresh_recent=trigger == 'wizard')
+            return logs, self._notify_result(logs)
+        Request = self.env['whatsapp.sync.request'].sudo()
+        busy = Request.search([('state', 'in', ('pending', 'running')),
+                               ('configuration_ids', 'in', configurations.ids)], limit=1)
+        if busy:
+            return self.env['whatsapp.sync.log'], self.env['whatsapp.configuration']._notify(_('Sync already started'), _(
+                'A sync of %(accounts)s asked by %(user)s on %(date)s is still %(state)s; '
+                'its result will be in Sync Logs.') % {
+                    'accounts': ', '.join(busy.configuration_ids.mapped('name')),
+                    'user': busy.user_id.name, 'date': fields.Datetime.to_string(busy.create_date),
+                    'state': dict(busy._fields['state']._description_selection(self.env))[busy.state].lower()},
+                'warning')
+        Request.create({
+            'user_id': self.env.uid,
+            'configuration_ids': [(6, 0, configurations.ids)],
+            'kinds': ','.join(kinds),
+            'message_limit': message_limit,
+            'trigger': trigger,
+        })
+        self._bring_cron_forward()
+        return self.env['whatsapp.sync.log'], self.env['whatsapp.configuration']._notify(_('Sync started in the background'), _(
+            'Syncing %s. Follow it in WhatsApp > Sync > Sync Logs; you will be notified when it ends.')
+            % ', '.join(configurations.mapped('name')), 'info')
+
+    @api.model
+    def _in_web_request(self):
+        """Only a browser request has a time limit to fear."""
+        return bool(http.request)
+
+    @api.model
+    def _is_quick(self, configurations, message_limit):
+        """Quick enough for a web request: every account synced before, recently fast,
+        and no whole-history import asked."""
+        if message_limit == 0:
+            return False
+        Log = self.env['whatsapp.sync.log'].sudo()
+        for configuration in configurations:
+            if not configuration.last_message_date:
+                return False
+            last = Log.search([('configuration_id', '=', configuration.id), ('state', '=', 'success')], limit=1)
+            if not last or last.duration > QUICK_SYNC_SECONDS:
+                return False
+        return True
+
+    def _bring_cron_forward(self):
+        """Make the first active sync cron due now; Odoo's cron runner picks it up within a minute."""
+        crons = [cron for cron in self._cron_records().values() if cron and cron.active]
+        for cron in crons:
+            try:
+                with self.env.cr.savepoint():
+                    # NOWAIT: a cron running right now holds its row; it runs queued requests when it ends.
+                    self.env.cr.execute('SELECT id FROM ir_cron WHERE id = %s FOR UPDATE NOWAIT', (cron.id,))
+                    cron.write({'nextcall': fields.Datetime.now()})
+                return True
+            except psycopg2.OperationalError:
+                continue
+        if not crons:
+            _logger.warning('No active WhatsApp sync cron: queued syncs wait until one is activated.')
+        return False
+
+    def _process_sync_requests(self):
+        """Run the queued UI syncs, oldest first, and notify each user of the result."""
+        Request = self.env['whatsapp.sync.request'].sudo()
+        for request in Request.search([('state', '=', 'pending')], order='id'):
+            request.write({'state': 'running'})
+            self._commit()
+            configurations = request.configuration_ids.filtered('active')
+            logs = self._run(configurations, tuple(request.kinds.split(',')), full=False,
+                             message_limit=request.message_limit, trigger=request.trigger,
+                             refresh_recent=request.trigger == 'wizard')
+            summary = '\n'.join('%s: %s' % (log.configuration_id.name, log.summary) for log in logs) \
+                or _('No active WhatsApp account to sync.')
+            request.write({'state': 'done', 'log_ids': [(6, 0, logs.ids)], 'result': summary})
+            self.message_notify(
+                partner_ids=request.user_id.partner_id.ids,
+                subject=_('WhatsApp sync finished'),
+                body=plaintext2html(summary),
+            )
+            self._commit()
 
     def init_cron_jobs(self):
         """Create Cron Jobs: recreate whichever of the three crons is missing."""
@@ -250,13 +346,28 @@ class WhatsappSyncService(models.Model):
         """Sync one account under its lock and return its log row."""
         Log = self.env['whatsapp.sync.log'].sudo()
         started = time.monotonic()
+        not_ready = self._not_ready_reason(configuration) if trigger == 'cron' else None
+        if not_ready:
+            log = Log.create({
+                'configuration_id': configuration.id, 'trigger': trigger, 'full_sync': full,
+                'state': 'skipped', 'ended_at': fields.Datetime.now(), 'error_message': not_ready,
+            })
+            configuration.write({'last_sync_time': fields.Datetime.now(), 'last_sync_status': 'skipped',
+                                 'last_sync_message': not_ready})
+            self._commit()
+            return log
         try:
             with self._account_lock(configuration):
                 log = Log.create({'configuration_id': configuration.id, 'trigger': trigger,
                                   'full_sync': full})
                 self._commit()
-                errors = self._sync_kinds(configuration, log, kinds, full, message_limit, refresh_recent)
+                errors, refused = self._sync_kinds(configuration, log, kinds, full, message_limit, refresh_recent)
                 state = 'error' if errors else 'success'
+                if refused:
+                    # scheduled runs stop trying a refused token until someone fixes it and tests again
+                    configuration.write({'connection_state': 'error', 'connection_message': errors[-1]})
+                elif not errors:
+                    configuration.write({'connection_state': 'connected', 'connection_message': False})
                 log.write({
                     'state': state,
                     'error_message': '\n'.join(errors) or False,
@@ -283,13 +394,14 @@ class WhatsappSyncService(models.Model):
         return _AdvisoryLock(self.env.cr, SYNC_LOCK_NAMESPACE, configuration.id)
 
     def _sync_kinds(self, configuration, log, kinds, full, message_limit, refresh_recent):
-        """Run each kind; return the error texts. A provider error ends that kind only,
-        unless it is one every later call would repeat (bad token, bad settings)."""
+        """Run each kind; return the error texts and whether the provider refused the
+        credentials. A provider error ends that kind only, unless it is one every
+        later call would repeat (bad token, bad settings)."""
         errors = []
         try:
             client = configuration._make_provider_client()
         except providers.ProviderError as error:
-            return [str(error)]
+            return [str(error)], True
         steps = []
         if 'contacts' in kinds:
             steps.append(('contacts', lambda: self._sync_contacts(configuration, client, log)))
@@ -306,13 +418,23 @@ class WhatsappSyncService(models.Model):
                 step()
             except (providers.AuthenticationError, providers.ConfigurationError) as error:
                 errors.append(_('%s: %s') % (kind, error))
-                break
+                return errors, True
             except providers.ProviderError as error:
                 errors.append(_('%s: %s') % (kind, error))
             except Exception as error:  # recorded, so the next account still syncs
                 _logger.exception('WhatsApp sync of %s (%s) failed', configuration.name, kind)
                 errors.append(_('%s: unexpected error: %s') % (kind, error))
-        return errors
+        return errors, False
+
+    @api.model
+    def _not_ready_reason(self, configuration):
+        """Why a scheduled run leaves this account alone, or None."""
+        if configuration.connection_state == 'draft':
+            return _('Not connected yet: open the account and click Test Connection.')
+        if configuration.connection_state == 'error':
+            return _('Skipped until the connection works again (%s). Fix the account, then click '
+                     'Test Connection.') % (configuration.connection_message or _('last test failed'))
+        return None
 
     def _store_page(self, log, page, store):
         """Store one provider page in a savepoint, count it and its skipped items."""

@@ -6,3 +6,4 @@ from . import test_wizard
 from . import test_send
 from . import test_partners
 from . import test_webhooks
+from . import test_background

@@ -150,6 +150,7 @@ class WhatsappCase(SavepointCase):
         cls.config_b = Configuration.create({
             'name': 'Account B', 'provider': 'wassenger', 'token': 'secret-token-b',
             'device_id': '0123456789abcdef01234567'})
+        (cls.config_a | cls.config_b).write({'connection_state': 'connected'})
         cls.user = new_test_user(cls.env, login='wa_user', groups='whatsapp_integration.group_whatsapp_user')
         cls.manager = new_test_user(
             cls.env, login='wa_manager', groups='whatsapp_integration.group_whatsapp_manager')

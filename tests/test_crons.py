@@ -77,3 +77,28 @@ class TestCrons(WhatsappCase):
 
     def test_sync_service_record_exists_after_install(self):
         self.assertTrue(self.env.ref('whatsapp_integration.whatsapp_sync_service_default'))
+
+    def test_scheduled_runs_skip_accounts_not_connected(self):
+        self.remote_a.add_contacts(2)
+        self.config_a.connection_state = 'draft'
+        self.env.ref('whatsapp_integration.ir_cron_whatsapp_data_sync').method_direct_trigger()
+        log = self.last_log(self.config_a)
+        self.assertEqual(log.state, 'skipped')
+        self.assertIn('Test Connection', log.error_message)
+        self.assertFalse(self.remote_a.requests)
+        self.assertEqual(self.last_log(self.config_b).state, 'success')
+
+    def test_refused_token_stops_scheduled_runs_until_fixed(self):
+        from odoo.addons.whatsapp_integration import providers
+        self.remote_a.fail_with = providers.AuthenticationError('Invalid or missing API token', 401)
+        cron = self.env.ref('whatsapp_integration.ir_cron_whatsapp_data_sync')
+        cron.method_direct_trigger()
+        self.assertEqual(self.config_a.connection_state, 'error')
+        calls = len(self.remote_a.requests)
+        cron.method_direct_trigger()
+        self.assertEqual(len(self.remote_a.requests), calls, 'no request with a refused token')
+        self.assertEqual(self.last_log(self.config_a).state, 'skipped')
+        # a manual sync still tries, and success reconnects the account
+        self.remote_a.fail_with = None
+        self.env['whatsapp.sync.service'].cron_sync_all_data()
+        self.assertEqual(self.config_a.connection_state, 'connected')

@@ -51,19 +51,16 @@ class WhatsappSyncWizard(models.TransientModel):
         return kinds
 
     def sync_data(self):
-        """Run the sync and show its result in the wizard."""
+        """Run the sync (in the background when long) and show what happened."""
         self.ensure_one()
         service = self.env['whatsapp.sync.service']
         configurations = service._configurations_for_user(self.configuration_id or None)
         if self.configuration_id and not configurations:
             raise UserError(_('You may not sync the account %s, or it is archived.') % self.configuration_id.name)
-        logs = service._get_service()._run(
-            configurations, self._kinds(), full=False, message_limit=self.message_limit, trigger='wizard',
-            refresh_recent=True)
-        lines = ['%s: %s' % (log.configuration_id.name, log.summary) for log in logs]
+        logs, action = service._get_service()._start(configurations, self._kinds(), self.message_limit, 'wizard')
         self.write({
             'state': 'done',
-            'result_message': '\n'.join(lines) or _('No active WhatsApp account to sync.'),
+            'result_message': '%s\n%s' % (action['params']['title'], action['params']['message']),
             'log_ids': [(6, 0, logs.ids)],
         })
         return {
