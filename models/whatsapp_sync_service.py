@@ -49,6 +49,14 @@ CRON_JOBS = [
 ]
 
 
+#: which service field switches which cron on and off
+CRON_FLAG_FIELDS = [
+    ('ir_cron_whatsapp_data_sync', 'cron_hourly_active'),
+    ('ir_cron_whatsapp_data_sync_frequent', 'cron_frequent_active'),
+    ('ir_cron_whatsapp_full_sync_daily', 'cron_daily_active'),
+]
+
+
 class SyncAlreadyRunning(Exception):
     """Another transaction holds this account's sync lock."""
 
@@ -67,6 +75,16 @@ class WhatsappSyncService(models.Model):
     last_sync_time = fields.Datetime(readonly=True)
     last_sync_message = fields.Text(readonly=True)
     cron_status = fields.Text(compute='_compute_cron_status', string='Scheduled Syncs')
+    cron_hourly_active = fields.Boolean(
+        string='Hourly Sync', compute='_compute_cron_flags', inverse='_inverse_cron_flags')
+    cron_frequent_active = fields.Boolean(
+        string='Frequent Sync (30 min)', compute='_compute_cron_flags', inverse='_inverse_cron_flags')
+    cron_daily_active = fields.Boolean(
+        string='Daily Full Sync', compute='_compute_cron_flags', inverse='_inverse_cron_flags')
+    running_log_ids = fields.Many2many(
+        'whatsapp.sync.log', compute='_compute_log_ids', string='Running Now')
+    recent_log_ids = fields.Many2many(
+        'whatsapp.sync.log', compute='_compute_log_ids', string='Recent Runs')
 
     # ------------------------------------------------------------------
     # Public contract
@@ -245,6 +263,29 @@ class WhatsappSyncService(models.Model):
             _logger.info('Created WhatsApp scheduled actions: %s', ', '.join(d['values']['name'] for d in data_list))
         return [data['values']['name'] for data in data_list]
 
+    def _compute_cron_flags(self):
+        crons = self._cron_records()
+        for service in self:
+            for xml_id, field_name in CRON_FLAG_FIELDS:
+                service[field_name] = bool(crons[xml_id] and crons[xml_id].active)
+
+    def _inverse_cron_flags(self):
+        self._check_manager()
+        crons = self._cron_records()
+        for service in self:
+            for xml_id, field_name in CRON_FLAG_FIELDS:
+                cron = crons[xml_id]
+                if cron and cron.active != service[field_name]:
+                    cron.write({'active': service[field_name]})
+
+    def _compute_log_ids(self):
+        Log = self.env['whatsapp.sync.log']
+        running = Log.search([('state', '=', 'running')])
+        recent = Log.search([('state', '!=', 'running')], limit=10)
+        for service in self:
+            service.running_log_ids = running
+            service.recent_log_ids = recent
+
     def _compute_cron_status(self):
         text = self._cron_status_text()
         for service in self:
@@ -260,7 +301,9 @@ class WhatsappSyncService(models.Model):
                 lines.append(_('%s: missing (use Create Cron Jobs)') % values['name'])
                 continue
             interval_labels = dict(cron._fields['interval_type']._description_selection(self.env))
-            lines.append(_('%(name)s: %(state)s, every %(number)s %(unit)s, next run %(next)s') % {
+            lines.append(_('%(name)s: %(state)s, every %(number)s %(unit)s, next run %(next)s, '
+                           'last run %(last)s') % {
+                'last': fields.Datetime.to_string(cron.lastcall) if cron.lastcall else _('never'),
                 'name': cron.name,
                 'state': _('active') if cron.active else _('inactive'),
                 'number': cron.interval_number,

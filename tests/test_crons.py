@@ -102,3 +102,14 @@ class TestCrons(WhatsappCase):
         self.remote_a.fail_with = None
         self.env['whatsapp.sync.service'].cron_sync_all_data()
         self.assertEqual(self.config_a.connection_state, 'connected')
+
+    def test_service_form_switches_crons(self):
+        service = self.service.with_user(self.manager)
+        self.assertTrue(service.cron_hourly_active)
+        self.assertFalse(service.cron_daily_active)
+        service.write({'cron_daily_active': True, 'cron_hourly_active': False})
+        self.assertTrue(self.env.ref('whatsapp_integration.ir_cron_whatsapp_full_sync_daily').active)
+        self.assertFalse(self.env.ref('whatsapp_integration.ir_cron_whatsapp_data_sync').active)
+        from odoo.exceptions import AccessError
+        with self.assertRaises(AccessError):
+            self.service.with_user(self.user).write({'cron_daily_active': False})
