@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from .. import providers
 
@@ -12,6 +13,10 @@ class ResPartner(models.Model):
         help='Mobile (or else phone) in E.164, the key WhatsApp contacts are linked by.')
     whatsapp_contact_ids = fields.One2many('whatsapp.contact', 'partner_id', string='WhatsApp Contacts')
     whatsapp_message_count = fields.Integer(compute='_compute_whatsapp_message_count')
+    whatsapp_on_whatsapp = fields.Selection(
+        [('unknown', 'Not Checked'), ('yes', 'On WhatsApp'), ('no', 'Not on WhatsApp')],
+        string='Has WhatsApp', default='unknown', readonly=True, copy=False)
+    whatsapp_checked_at = fields.Datetime(string='WhatsApp Checked', readonly=True, copy=False)
 
     @api.depends('mobile', 'phone', 'country_id')
     def _compute_whatsapp_phone(self):
@@ -52,3 +57,24 @@ class ResPartner(models.Model):
 
     def action_send_whatsapp(self):
         return self.env['whatsapp.send.message']._action_open(partners=self)
+
+    def action_check_whatsapp(self):
+        """Check which of these partners' numbers have WhatsApp, through the account
+        chosen in context or the user's first, in one batched call where possible."""
+        configuration = self.env['whatsapp.configuration'].browse(
+            self.env.context.get('whatsapp_configuration_id')).exists() \
+            or self.env['whatsapp.configuration'].search([], limit=1)
+        if not configuration:
+            raise UserError(_('No WhatsApp account you may use.'))
+        with_number = self.filtered('whatsapp_phone')
+        checks = configuration.sudo()._check_numbers(with_number.mapped('whatsapp_phone'))
+        now = fields.Datetime.now()
+        for status in ('yes', 'no'):
+            matching = with_number.filtered(lambda partner: checks.get(partner.whatsapp_phone) == status)
+            if matching:
+                matching.sudo().write({'whatsapp_on_whatsapp': status, 'whatsapp_checked_at': now})
+        return configuration._notify(_('Numbers checked'), _(
+            '%(yes)d on WhatsApp, %(no)d not, %(none)d without a valid number.') % {
+                'yes': sum(1 for value in checks.values() if value == 'yes'),
+                'no': sum(1 for value in checks.values() if value == 'no'),
+                'none': len(self - with_number)}, 'success')

@@ -75,6 +75,15 @@ class WhatsappConfiguration(models.Model):
     webhook_url = fields.Char(compute='_compute_webhook_url', groups='whatsapp_integration.group_whatsapp_manager')
     webhook_registered_at = fields.Datetime(readonly=True, copy=False)
 
+    fetch_invite_links = fields.Boolean(
+        string='Fetch Invite Links',
+        help='Fetch the invite link of newly synced groups, a limited number per sync to stay gentle '
+             'with the provider.')
+    can_manage_groups = fields.Boolean(compute='_compute_capabilities')
+    can_use_invite_links = fields.Boolean(compute='_compute_capabilities')
+    can_check_numbers = fields.Boolean(compute='_compute_capabilities')
+    can_refresh_contacts = fields.Boolean(compute='_compute_capabilities')
+
     contact_count = fields.Integer(compute='_compute_counts')
     group_count = fields.Integer(compute='_compute_counts')
     message_count = fields.Integer(compute='_compute_counts')
@@ -102,6 +111,63 @@ class WhatsappConfiguration(models.Model):
                     base_url.rstrip('/'), config.provider, config.webhook_key)
             else:
                 config.webhook_url = False
+
+    @api.depends('provider')
+    def _compute_capabilities(self):
+        for config in self:
+            config.can_manage_groups = config._provider_supports('create_group', 'update_participants')
+            config.can_use_invite_links = config._provider_supports('get_invite_code', 'revoke_invite_code')
+            config.can_check_numbers = config._provider_supports('check_numbers')
+            config.can_refresh_contacts = config._provider_supports('get_contact')
+
+    def _provider_supports(self, *operations):
+        client_class = providers.PROVIDERS.get(self.provider)
+        return bool(client_class) and all(operation in client_class.capabilities for operation in operations)
+
+    def _client_for(self, operation):
+        """This account's client, after checking the provider offers ``operation``:
+        refused here with a clear message rather than failing at the provider."""
+        self.ensure_one()
+        if not self._provider_supports(operation):
+            raise UserError(_('%(provider)s does not offer this operation (%(operation)s).') % {
+                'provider': dict(PROVIDER_SELECTION).get(self.provider, self.provider), 'operation': operation})
+        return self._make_provider_client()
+
+    def _person_keys(self, contacts=None, phones_text=None):
+        """Person keys of chosen contacts and typed numbers, one number per line.
+
+        Numbers go through the one normaliser; an invalid one is refused
+        before any request, naming it.
+        """
+        keys = list(contacts.mapped('contact_id')) if contacts else []
+        invalid = []
+        region = self.company_id.country_id.code or self.env.company.country_id.code
+        for line in (phones_text or '').replace(',', '\n').splitlines():
+            if not line.strip():
+                continue
+            result = providers.normalize_phone(line.strip(), default_region=region)
+            if result.valid:
+                keys.append(result.e164.lstrip('+'))
+            else:
+                invalid.append(line.strip())
+        if invalid:
+            raise UserError(_('Not valid phone numbers: %s. Use the international form, e.g. +34 600 111 222.')
+                            % ', '.join(invalid))
+        return list(dict.fromkeys(keys))
+
+    def _check_numbers(self, numbers):
+        """{number: 'yes' / 'no'} for the given numbers, in as few requests as the
+        provider allows (its client batches where the API can)."""
+        self.ensure_one()
+        numbers = [number for number in dict.fromkeys(numbers) if number]
+        if not numbers:
+            return {}
+        client = self._client_for('check_numbers')
+        try:
+            checks = client.check_numbers(numbers)
+        except providers.ProviderError as error:
+            raise UserError(_('%s: the number check failed (%s).') % (self.name, error))
+        return {check.input: 'yes' if check.exists else 'no' for check in checks}
 
     @api.model_create_multi
     def create(self, vals_list):

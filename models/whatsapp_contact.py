@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from .. import providers
 
@@ -23,6 +24,11 @@ class WhatsappContact(models.Model):
     pushname = fields.Char(string='Profile Name', help='The name the person set in WhatsApp.')
     is_business = fields.Boolean(string='Business Account')
     partner_id = fields.Many2one('res.partner', string='Partner', ondelete='set null', index=True)
+    on_whatsapp = fields.Selection(
+        [('unknown', 'Not Checked'), ('yes', 'On WhatsApp'), ('no', 'Not on WhatsApp')],
+        string='WhatsApp Account', default='unknown', readonly=True)
+    checked_at = fields.Datetime(string='Number Checked', readonly=True)
+    can_refresh = fields.Boolean(related='configuration_id.can_refresh_contacts')
     group_member_ids = fields.One2many('whatsapp.group.member', 'contact_id', string='Group Memberships')
     message_ids = fields.One2many('whatsapp.message', 'contact_id', string='Messages')
     group_count = fields.Integer(compute='_compute_counts')
@@ -163,3 +169,68 @@ class WhatsappContact(models.Model):
                                   'phone_valid': phone.valid})
         by_key, _stats = self._upsert(vals_list, update=False)
         return {key[1]: record.id for key, record in by_key.items()}
+
+    # ------------------------------------------------------------------
+    # Actions on the provider
+    # ------------------------------------------------------------------
+    def _checked(self):
+        """These contacts as superuser, once the user's own rules allowed them."""
+        self.check_access_rights('read')
+        self.check_access_rule('read')
+        return self.sudo()
+
+    def action_refresh(self):
+        """Re-read this contact from the provider now."""
+        self.ensure_one()
+        contact = self._checked()
+        configuration = contact.configuration_id
+        try:
+            record = configuration._client_for('get_contact').get_contact(contact.contact_id)
+        except providers.ProviderError as error:
+            raise UserError(_('Could not refresh %s: %s') % (contact.display_name, error))
+        self._upsert([self._vals_from_record(configuration, record)])
+        return configuration._notify(_('Contact refreshed'), contact.display_name, 'success')
+
+    def action_check_numbers(self):
+        """Check which of these contacts have WhatsApp: one batched call per account
+        where the provider has one."""
+        contacts = self._checked()
+        results = []
+        for configuration in contacts.mapped('configuration_id'):
+            of_account = contacts.filtered(lambda contact: contact.configuration_id == configuration)
+            checks = configuration._check_numbers(of_account.mapped(lambda c: c.phone or c.contact_id))
+            now = fields.Datetime.now()
+            for status in ('yes', 'no'):
+                matching = of_account.filtered(lambda c: checks.get(c.phone or c.contact_id) == status)
+                if matching:
+                    matching.write({'on_whatsapp': status, 'checked_at': now})
+            results.append(_('%(account)s: %(yes)d on WhatsApp, %(no)d not') % {
+                'account': configuration.name,
+                'yes': sum(1 for value in checks.values() if value == 'yes'),
+                'no': sum(1 for value in checks.values() if value == 'no')})
+        return self.env['whatsapp.configuration']._notify(_('Numbers checked'), '\n'.join(results), 'success')
+
+    def action_remove_from_all_groups(self):
+        """Remove this person from every group of its account, group by group, and
+        report each group's answer; memberships the provider kept stay."""
+        self.ensure_one()
+        contact = self._checked()
+        lines = []
+        failed = False
+        for membership in contact.group_member_ids:
+            group = membership.group_id
+            try:
+                result = group.with_user(self.env.user)._change_participants([contact.contact_id], 'remove')
+            except UserError as error:
+                failed = True
+                lines.append(str(error.args[0]))
+                continue
+            if result.refused:
+                failed = True
+                lines.append(_('%s: refused (%s)') % (group.display_name, result.refused[0][1]))
+            else:
+                lines.append(_('%s: removed') % group.display_name)
+        if not lines:
+            lines.append(_('%s is in no group.') % contact.display_name)
+        return contact.configuration_id._notify(
+            _('Removed from groups'), '\n'.join(lines), 'warning' if failed else 'success')

@@ -1,5 +1,8 @@
 # -*- coding: utf-8 -*-
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from .. import providers
 
 from .whatsapp_sync_mixin import to_naive_utc
 
@@ -22,6 +25,10 @@ class WhatsappGroup(models.Model):
     member_ids = fields.One2many('whatsapp.group.member', 'group_id', string='Members')
     member_count = fields.Integer(compute='_compute_counts')
     message_count = fields.Integer(compute='_compute_counts')
+    invite_link = fields.Char(readonly=True, copy=False)
+    invite_fetched_at = fields.Datetime(string='Invite Link Fetched', readonly=True, copy=False)
+    can_manage = fields.Boolean(related='configuration_id.can_manage_groups')
+    can_use_invite_links = fields.Boolean(related='configuration_id.can_use_invite_links')
     members_synced_at = fields.Datetime(
         string='Members Synced Since', readonly=True,
         help='When the members of this group were first read; scheduled syncs re-read them daily.')
@@ -81,3 +88,84 @@ class WhatsappGroup(models.Model):
                      for group_id in set(group_ids) if group_id]
         by_key, _stats = self._upsert(vals_list, update=False)
         return {key[1]: record.id for key, record in by_key.items()}
+
+    # ------------------------------------------------------------------
+    # Actions on the provider (the group's own account, its own rights)
+    # ------------------------------------------------------------------
+    def _checked(self):
+        """The group, re-read with the user's record rules, then as superuser:
+        a WhatsApp user acts only on groups of the accounts assigned to them."""
+        self.ensure_one()
+        self.check_access_rights('read')
+        self.check_access_rule('read')
+        return self.sudo()
+
+    def action_refresh(self):
+        """Re-read this group and its members from the provider now."""
+        group = self._checked()
+        configuration = group.configuration_id
+        try:
+            record = configuration._make_provider_client().get_group(group.group_id)
+        except providers.ProviderError as error:
+            raise UserError(_('Could not refresh %s: %s') % (group.display_name, error))
+        self._upsert([self._vals_from_record(configuration, record)])
+        if record.members is not None:
+            self.env['whatsapp.sync.service'].sudo()._store_members(configuration, None, [record])
+        return configuration._notify(_('Group refreshed'), _('%s: %d members.') % (
+            group.display_name, len(group.member_ids)), 'success')
+
+    def action_fetch_invite_link(self):
+        group = self._checked()
+        group._fetch_invite_links(group.configuration_id._client_for('get_invite_code'))
+        return True
+
+    def _fetch_invite_links(self, client):
+        """Fetch and cache the invite links of these groups (already access-checked)."""
+        for group in self:
+            try:
+                link = client.get_invite_code(group.group_id)
+            except providers.ProviderError as error:
+                raise UserError(_('Could not get the invite link of %s: %s') % (group.display_name, error))
+            group.write({'invite_code': link.code, 'invite_link': link.url,
+                         'invite_fetched_at': fields.Datetime.now()})
+
+    def action_revoke_invite_link(self):
+        """Revoke the current link; the provider issues a new one, which is stored."""
+        group = self._checked()
+        client = group.configuration_id._client_for('revoke_invite_code')
+        try:
+            link = client.revoke_invite_code(group.group_id)
+        except providers.ProviderError as error:
+            raise UserError(_('Could not revoke the invite link of %s: %s') % (group.display_name, error))
+        group.write({'invite_code': link.code, 'invite_link': link.url, 'invite_fetched_at': fields.Datetime.now()})
+        return group.configuration_id._notify(_('Invite link revoked'), _(
+            'The old link of %s no longer works. New link: %s') % (group.display_name, link.url), 'success')
+
+    def _change_participants(self, person_keys, action):
+        """Ask the provider to add/remove/promote/demote people, then mirror exactly
+        what it did. Returns the ParticipantsResult."""
+        group = self._checked()
+        configuration = group.configuration_id
+        client = configuration._client_for('update_participants')
+        try:
+            result = client.update_participants(group.group_id, person_keys, action)
+        except providers.ProviderError as error:
+            raise UserError(_('%(group)s: the provider refused (%(error)s). Nothing was changed.') % {
+                'group': group.display_name, 'error': error})
+        if result.done:
+            self.env['whatsapp.sync.service'].sudo()._apply_participant_changes(
+                configuration, [providers.ParticipantChange(group_id=group.group_id, contact_ids=list(result.done),
+                                                            action=action)])
+        return result
+
+    def action_open_participants_wizard(self):
+        self.ensure_one()
+        return {
+            'type': 'ir.actions.act_window',
+            'name': _('Manage Participants'),
+            'res_model': 'whatsapp.group.participants',
+            'view_mode': 'form',
+            'target': 'new',
+            'context': {'default_group_id': self.id, 'default_action': self.env.context.get('participant_action',
+                                                                                             'add')},
+        }

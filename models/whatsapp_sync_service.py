@@ -20,6 +20,8 @@ SYNC_LOCK_NAMESPACE = 0x57A5
 WATERMARK_OVERLAP_MINUTES = 5
 #: how many skip reasons a log row keeps
 MAX_SKIP_DETAILS = 20
+#: invite links fetched per account and run when the account asks for them
+INVITE_LINKS_PER_RUN = 20
 #: groups whose members are fetched one by one, stored together
 MEMBER_FETCH_BATCH = 20
 
@@ -519,8 +521,12 @@ class WhatsappSyncService(models.Model):
         def store_members(records):
             self._store_members(configuration, log, records)
 
+        invite_budget = [INVITE_LINKS_PER_RUN if configuration.fetch_invite_links
+                         and configuration._provider_supports('get_invite_code') else 0]
         for page in client.iter_groups():
             by_key = self._store_page(log, page, store_groups)
+            if invite_budget[0]:
+                self._fetch_new_invite_links(client, log, list(by_key.values()), invite_budget)
             if not with_members:
                 continue
             listed = [rec for rec in page.items if rec.members is not None]
@@ -536,6 +542,25 @@ class WhatsappSyncService(models.Model):
                     except providers.NotFoundError as error:
                         fetched.skipped.append(providers.Skipped('group', str(error), group_id))
                 self._store_page(log, fetched, store_members)
+
+    def _fetch_new_invite_links(self, client, log, groups, budget):
+        """Invite links of groups that have none yet, at most ``budget[0]`` per run,
+        so a first sync of hundreds of groups does not hammer the provider."""
+        skipped = providers.Page()
+        for group in groups:
+            if budget[0] <= 0:
+                break
+            if group.invite_fetched_at:
+                continue
+            budget[0] -= 1
+            try:
+                link = client.get_invite_code(group.group_id)
+            except providers.ProviderError as error:
+                skipped.skipped.append(providers.Skipped('invite link', str(error), group.group_id))
+                continue
+            group.write({'invite_code': link.code, 'invite_link': link.url,
+                         'invite_fetched_at': fields.Datetime.now()})
+        self._store_page(log, skipped, lambda records: None)
 
     def _store_members(self, configuration, log, group_records):
         """Members of whole groups: upsert them and remove those the group lost."""

@@ -19,6 +19,8 @@ CAPABILITIES = frozenset((
     'check_numbers',
     # check_numbers asks about many numbers in one request (else one per number)
     'check_numbers_batch',
+    # re-read one person (contact) from the provider
+    'get_contact',
 ))
 
 
@@ -131,4 +133,14 @@ class ProviderClient(object):
 
     def check_numbers(self, phones):
         """Which phones have WhatsApp: one :class:`NumberCheck` per input, in order."""
+        raise NotImplementedError
+
+    def get_contact(self, contact_id):
+        """Re-read one person from the provider; return :class:`Contact`.
+
+        ``contact_id``: a person key (digits or ``<digits>@lid``), an E.164
+        phone or a user JID. Not a person id: RequestRejectedError, before any
+        request. Unknown to the provider: NotFoundError; an answer that is not
+        a readable person: BadPayloadError.
+        """
         raise NotImplementedError

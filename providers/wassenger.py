@@ -77,7 +77,7 @@ class WassengerClient(HttpClientMixin, ProviderClient):
     # No batch number check: POST /numbers/exists takes one phone (S3).
     capabilities = frozenset((
         'register_webhook', 'create_group', 'update_participants', 'get_invite_code',
-        'revoke_invite_code', 'check_numbers',
+        'revoke_invite_code', 'check_numbers', 'get_contact',
     ))
 
     def __init__(self, token, base_url=None, device_id=None, timeout=30.0,
@@ -243,6 +243,23 @@ class WassengerClient(HttpClientMixin, ProviderClient):
             return Group(group_id=key)
         return Group(group_id=key, name=known.name, description=known.description,
                      invite_code=known.invite_code, created_at=known.created_at)
+
+    def get_contact(self, contact_id):
+        """GET /chat/{deviceId}/contacts/{wid} -> Contact (unconfirmed: the path is the
+        original addon's, S5, not the spec's); wid = ``<digits>@c.us``, or the
+        ``<digits>@lid`` id as is; 404 when the device does not know the person."""
+        self._require('get_contact')
+        wid = _contact_wid(contact_id)
+        path = '/chat/%s/contacts/%s' % (self._device(), path_segment(wid))
+        body = self._get(path)
+        where = 'Wassenger GET /chat/{id}/contacts/%s' % wid
+        try:
+            contact = parse_contact(body)
+        except ItemError as exc:
+            raise BadPayloadError('%s: %s' % (where, exc))
+        if contact is None:
+            raise BadPayloadError('%s: the answer is not a person' % where)
+        return contact
 
     def _fetch_group(self, key):
         try:
@@ -510,6 +527,16 @@ def _group_key(group_id):
         if candidate.kind == 'group':
             return candidate.key
     raise RequestRejectedError('Wassenger: not a group id: %r' % (group_id,))
+
+
+def _contact_wid(contact_id):
+    """Person key / phone / user JID -> ``<digits>@c.us``; ``<digits>@lid`` as is."""
+    jid = parse_jid(contact_id)
+    if jid.kind == 'user':
+        return jid.key + '@c.us'
+    if jid.kind == 'lid':
+        return jid.key
+    raise RequestRejectedError('Wassenger: not a person id: %r' % (contact_id,))
 
 
 def _with_wid(item):

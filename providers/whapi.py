@@ -84,7 +84,7 @@ class WhapiClient(HttpClientMixin, ProviderClient):
     max_page_size = 500
     capabilities = frozenset((
         'register_webhook', 'create_group', 'update_participants', 'get_invite_code',
-        'revoke_invite_code', 'check_numbers', 'check_numbers_batch',
+        'revoke_invite_code', 'check_numbers', 'check_numbers_batch', 'get_contact',
     ))
 
     def __init__(self, token, base_url=None, device_id=None, timeout=30.0,
@@ -192,6 +192,25 @@ class WhapiClient(HttpClientMixin, ProviderClient):
         if group.members is None:
             group.members = []
         return group
+
+    def get_contact(self, contact_id):
+        """GET /contacts/{ContactID} -> Contact; 404 when WHAPI does not know the person.
+
+        ContactID is the bare digits. A hidden-number id is sent as ``<digits>@lid``
+        (unconfirmed: the documented ContactID pattern is digits only, so WHAPI may
+        answer 400/404 for it).
+        """
+        self._require('get_contact')
+        key = _contact_key(contact_id)
+        path = '/contacts/%s' % path_segment(key)
+        body = self._get(path)
+        try:
+            contact = parse_contact(body)
+        except ItemError as exc:
+            raise BadPayloadError('WHAPI GET %s: %s' % (path, exc))
+        if contact is None:
+            raise BadPayloadError('WHAPI GET %s: the answer is not a person' % path)
+        return contact
 
     # -- messages -------------------------------------------------------------------
 
@@ -412,6 +431,14 @@ def _group_key(group_id):
     jid = parse_jid(group_id)
     if jid.kind != 'group':
         raise RequestRejectedError('WHAPI: not a group id: %r' % (group_id,))
+    return jid.key
+
+
+def _contact_key(contact_id):
+    """Person key to ask WHAPI about: bare digits, or ``<digits>@lid`` as is."""
+    jid = parse_jid(contact_id)
+    if jid.kind not in ('user', 'lid'):
+        raise RequestRejectedError('WHAPI: not a person id: %r' % (contact_id,))
     return jid.key
 
 

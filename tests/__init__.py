@@ -7,3 +7,4 @@ from . import test_send
 from . import test_partners
 from . import test_webhooks
 from . import test_background
+from . import test_group_management

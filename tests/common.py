@@ -34,6 +34,9 @@ class FakeAccount(object):
         self.sent = []              # (to, body or caption, file name) of each send
         self.refuse_sends_to = {}   # target -> error message
         self.webhook = None         # (url, secret) registered
+        self.refuse_participants = {}  # person key -> reason the provider refuses them
+        self.whatsapp_numbers = set()  # numbers check_numbers says exist
+        self.invite_serial = 0
 
     def add_contacts(self, count, start=0, prefix='3460000'):
         for number in range(start, start + count):
@@ -135,6 +138,56 @@ class FakeProviderClient(object):
         self._call('register_webhook')
         self.account.webhook = (url, secret)
         return providers.WebhookRegistration(webhook_id='hook-1', secret=secret, url=url)
+
+
+    def get_contact(self, contact_id):
+        self._call('contact')
+        for contact in self.account.contacts:
+            if contact.contact_id == contact_id:
+                return contact
+        raise providers.NotFoundError('Contact not found', 404)
+
+    def create_group(self, name, participants, description=None):
+        self._call('create_group')
+        added = [key for key in participants if key not in self.account.refuse_participants]
+        refused = [(key, self.account.refuse_participants[key]) for key in participants
+                   if key in self.account.refuse_participants]
+        group = self.account.add_group('120363%09d@g.us' % (len(self.account.groups) + 1), name,
+                                       [Member(contact_id=key) for key in added])
+        group.description = description
+        return providers.GroupCreation(group=Group(group_id=group.group_id, name=name), added=added,
+                                       refused=refused)
+
+    def update_participants(self, group_id, person_keys, action):
+        self._call('participants')
+        group = self.get_group(group_id)
+        done = [key for key in person_keys if key not in self.account.refuse_participants]
+        refused = [(key, self.account.refuse_participants[key]) for key in person_keys
+                   if key in self.account.refuse_participants]
+        if action == 'add':
+            group.members.extend(Member(contact_id=key) for key in done)
+        elif action == 'remove':
+            group.members = [m for m in group.members if m.contact_id not in done]
+        else:
+            for m in group.members:
+                if m.contact_id in done:
+                    m.role = 'admin' if action == 'promote' else 'member'
+        return providers.ParticipantsResult(done=done, refused=refused)
+
+    def get_invite_code(self, group_id):
+        self._call('invite')
+        code = 'INV%d%s' % (self.account.invite_serial, group_id[-8:-5])
+        return providers.InviteLink(code=code, url='https://chat.whatsapp.com/%s' % code)
+
+    def revoke_invite_code(self, group_id):
+        self.account.invite_serial += 1
+        return self.get_invite_code(group_id)
+
+    def check_numbers(self, phones):
+        self._call('check_numbers')
+        return [providers.NumberCheck(input=phone, person_key=phone.lstrip('+') if phone in
+                                      self.account.whatsapp_numbers else None,
+                                      exists=phone in self.account.whatsapp_numbers) for phone in phones]
 
 
 class WhatsappCase(SavepointCase):

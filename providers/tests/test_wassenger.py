@@ -277,6 +277,67 @@ def test_get_group_participants_wrong_envelope(server, sleeps):
         client_for(server, sleeps).get_group('120363000000000077@g.us')
 
 
+# -- get_contact ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize('asked', ['34600111222', '+34600111222', '34600111222@c.us',
+                                   '34600111222@s.whatsapp.net'])
+def test_get_contact(server, sleeps, asked):
+    server.route('GET', '/chat/%s/contacts/34600111222@c.us' % DEVICE, {
+        'wid': '34600111222@c.us', 'phone': '+34600111222', 'countryCode': 'ES', 'type': 'user',
+        'name': 'Ana García', 'displayName': 'Ana 🌸', 'meta': {'isBusiness': True}})
+    contact = client_for(server, sleeps).get_contact(asked)
+    assert contact.contact_id == '34600111222' and contact.phone == '+34600111222'
+    assert contact.phone_valid and contact.is_business
+    assert contact.name == 'Ana García' and contact.pushname == 'Ana 🌸'
+    assert [(r.method, r.path) for r in server.requests] == [
+        ('GET', '/chat/%s/contacts/34600111222@c.us' % DEVICE)]
+    assert server.requests[0].headers['Token'] == TOKEN
+
+
+def test_get_contact_404(server, sleeps):
+    server.route('GET', '/chat/.*/contacts/.*', Reply(404, {'status': 404, 'message': 'Contact not found'}))
+    with pytest.raises(NotFoundError):
+        client_for(server, sleeps).get_contact('34600000000')
+    assert len(server.requests) == 1
+
+
+def test_get_contact_lid_sent_as_is(server, sleeps):
+    server.route('GET', '/chat/%s/contacts/123456789012345@lid' % DEVICE, {
+        'wid': '123456789012345@lid', 'lid': '123456789012345@lid', 'displayName': 'Hidden'})
+    contact = client_for(server, sleeps).get_contact('123456789012345@lid')
+    assert contact.contact_id == '123456789012345@lid' and contact.pushname == 'Hidden'
+    assert contact.phone is None and contact.phone_valid is False
+    assert server.requests[0].path == '/chat/%s/contacts/123456789012345@lid' % DEVICE
+
+
+@pytest.mark.parametrize('reply', [
+    Reply(200, raw=b'<html>oops</html>'),
+    Reply(200, raw=b''),
+    Reply(200, [{'wid': '34600111222@c.us'}]),     # a list, not an ioContact
+    Reply(200, {'name': 'no wid'}),
+    Reply(200, {'wid': 'garbage!!'}),
+    Reply(200, {'wid': '120363000000000001@g.us', 'type': 'group'}),  # not a person
+])
+def test_get_contact_malformed_reply(server, sleeps, reply):
+    server.route('GET', '/chat/%s/contacts/34600111222@c.us' % DEVICE, reply)
+    with pytest.raises(BadPayloadError):
+        client_for(server, sleeps).get_contact('34600111222')
+
+
+@pytest.mark.parametrize('asked', ['120363000000000001@g.us', '0612345678', 'abc', '', None])
+def test_get_contact_rejects_non_person_id(server, sleeps, asked):
+    with pytest.raises(RequestRejectedError):
+        client_for(server, sleeps).get_contact(asked)
+    assert server.requests == []
+
+
+def test_get_contact_needs_device(server, sleeps):
+    assert WassengerClient(TOKEN).supports('get_contact')
+    with pytest.raises(ConfigurationError):
+        client_for(server, sleeps, device_id=None).get_contact('34600111222')
+    assert server.requests == []
+
+
 # -- messages -----------------------------------------------------------------------------
 
 def test_message_parsing(server, sleeps):

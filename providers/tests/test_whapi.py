@@ -244,6 +244,70 @@ def test_get_group_rejects_non_group_id(sleeps):
         WhapiClient(TOKEN, sleep=sleeps.append).get_group('34600111222')
 
 
+# -- get_contact ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize('asked', ['34600111222', '+34600111222', '34600111222@s.whatsapp.net',
+                                   '34600111222@c.us'])
+def test_get_contact(server, sleeps, asked):
+    server.route('GET', '/contacts/34600111222', {'id': '34600111222', 'name': 'Ana García',
+                                                 'pushname': 'Ana 🌸', 'is_business': True,
+                                                 'saved': True})
+    contact = client_for(server, sleeps).get_contact(asked)
+    assert contact == Contact(contact_id='34600111222', phone='+34600111222', phone_valid=True,
+                              name='Ana García', pushname='Ana 🌸', is_business=True)
+    assert [(r.method, r.path) for r in server.requests] == [('GET', '/contacts/34600111222')]
+    assert server.requests[0].headers['Authorization'] == 'Bearer ' + TOKEN
+
+
+def test_get_contact_404(server, sleeps):
+    server.route('GET', '/contacts/.*', Reply(404, {'error': {'code': 404, 'message': 'Contact not found'}}))
+    with pytest.raises(NotFoundError):
+        client_for(server, sleeps).get_contact('34600000000')
+    assert len(server.requests) == 1  # a 404 is not retried
+
+
+def test_get_contact_lid(server, sleeps):
+    server.route('GET', '/contacts/123456789012345@lid', {'id': '123456789012345@lid', 'pushname': 'שלום'})
+    contact = client_for(server, sleeps).get_contact('123456789012345@lid')
+    assert contact.contact_id == '123456789012345@lid' and contact.pushname == 'שלום'
+    assert contact.phone is None and contact.phone_valid is False
+    assert server.requests[0].path == '/contacts/123456789012345@lid'
+
+
+@pytest.mark.parametrize('reply', [
+    Reply(200, raw=b'{not json'),
+    Reply(200, raw=b''),
+    Reply(200, [{'id': '34600111222'}]),           # a list, not a Contact
+    Reply(200, {'name': 'no id'}),
+    Reply(200, {'id': 'garbage!!'}),
+    Reply(200, {'id': '120363000000000001@g.us'}),  # not a person
+])
+def test_get_contact_malformed_reply(server, sleeps, reply):
+    server.route('GET', '/contacts/34600111222', reply)
+    with pytest.raises(BadPayloadError):
+        client_for(server, sleeps).get_contact('34600111222')
+
+
+@pytest.mark.parametrize('asked', ['120363000000000001@g.us', '0612345678', 'abc', '', None])
+def test_get_contact_rejects_non_person_id(server, sleeps, asked):
+    with pytest.raises(RequestRejectedError):
+        client_for(server, sleeps).get_contact(asked)
+    assert server.requests == []
+
+
+def test_get_contact_is_a_capability(server, sleeps):
+    from providers import CAPABILITIES, UnsupportedOperation
+    assert 'get_contact' in CAPABILITIES and WhapiClient(TOKEN).supports('get_contact')
+
+    class NoContactWhapi(WhapiClient):
+        capabilities = WhapiClient.capabilities - {'get_contact'}
+
+    client = NoContactWhapi(TOKEN, base_url=server.base_url, sleep=sleeps.append)
+    with pytest.raises(UnsupportedOperation):
+        client.get_contact('34600111222')
+    assert server.requests == []
+
+
 # -- messages -----------------------------------------------------------------------------
 
 def test_message_parsing_all_types(server, sleeps):
