@@ -4,7 +4,7 @@ import logging
 
 from werkzeug.wrappers import Response
 
-from odoo import http
+from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
 from .. import providers
@@ -48,18 +48,23 @@ class WhatsappWebhookController(http.Controller):
         Unknown account or bad signature: 4xx and nothing written. Malformed
         payload: 400 and a log line, never a 500 the provider would retry.
         """
-        raw_body = request.httprequest.get_data(cache=False)
+        length = request.httprequest.content_length
+        if length is not None and length > MAX_WEBHOOK_BYTES:
+            return _reply(413, error='payload too large')
+        raw_body = request.httprequest.stream.read(MAX_WEBHOOK_BYTES + 1)
         if len(raw_body) > MAX_WEBHOOK_BYTES:
             return _reply(413, error='payload too large')
         if provider not in providers.PROVIDERS or len(key) < 20:
             return _reply(404, error='unknown webhook')
-        configuration = request.env['whatsapp.configuration'].sudo().search(
-            [('webhook_key', '=', key), ('provider', '=', provider)], limit=1)
+        # As superuser, not as the public user: partners and notes it creates belong to Odoo.
+        configuration = request.env['whatsapp.configuration'].with_user(SUPERUSER_ID).with_context(
+            active_test=False).search([('webhook_key', '=', key), ('provider', '=', provider)], limit=1)
         if not configuration:
             return _reply(404, error='unknown webhook')
         if not providers.verify_webhook(provider, raw_body, request.httprequest.headers,
                                         configuration.webhook_secret):
-            _logger.warning('WhatsApp webhook for account %s rejected: bad or missing signature', configuration.id)
+            _logger.warning('WhatsApp webhook for account %s rejected: bad or missing signature',
+                            configuration.id)
             return _reply(401, error='invalid signature')
         try:
             batch = providers.parse_webhook(provider, raw_body)
@@ -68,6 +73,9 @@ class WhatsappWebhookController(http.Controller):
             return _reply(400, error='malformed payload')
         if not configuration.active:
             return _reply(200, ok=True, ignored='account archived')
+        if batch.account_id and configuration.device_id and batch.account_id != configuration.device_id:
+            # a call for another device of the same Wassenger key: not this account's data
+            return _reply(200, ok=True, ignored='another device')
         counts = configuration._process_webhook(batch)
         if batch.skipped:
             _logger.info('WhatsApp webhook for account %s: %d items skipped (%s)', configuration.id,

@@ -61,9 +61,12 @@ class ResPartner(models.Model):
     def action_check_whatsapp(self):
         """Check which of these partners' numbers have WhatsApp, through the account
         chosen in context or the user's first, in one batched call where possible."""
-        configuration = self.env['whatsapp.configuration'].browse(
-            self.env.context.get('whatsapp_configuration_id')).exists() \
-            or self.env['whatsapp.configuration'].search([], limit=1)
+        Configuration = self.env['whatsapp.configuration']
+        Configuration.check_access_rights('read')
+        self.check_access_rule('read')
+        # searched, not browsed: the user's record rules decide which accounts they may use
+        wanted = self.env.context.get('whatsapp_configuration_id')
+        configuration = Configuration.search([('id', '=', wanted)] if wanted else [], limit=1)
         if not configuration:
             raise UserError(_('No WhatsApp account you may use.'))
         with_number = self.filtered('whatsapp_phone')

@@ -4,13 +4,17 @@ import logging
 import secrets
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from .. import providers
 
 _logger = logging.getLogger(__name__)
 
 PROVIDER_SELECTION = [('whapi', 'WHAPI Cloud'), ('wassenger', 'Wassenger')]
+#: changing these makes the account untested again
+CREDENTIAL_FIELDS = ('token', 'provider', 'api_url', 'device_id')
+#: changing these may point the account at another WhatsApp number
+ACCOUNT_IDENTITY_FIELDS = ('provider', 'api_url', 'device_id')
 
 
 class WhatsappConfiguration(models.Model):
@@ -65,7 +69,7 @@ class WhatsappConfiguration(models.Model):
         readonly=True, copy=False,
         help='Messages received since this time are posted on partners; set when the option is enabled.')
     webhook_key = fields.Char(
-        groups='whatsapp_integration.group_whatsapp_manager', copy=False, readonly=True,
+        groups='whatsapp_integration.group_whatsapp_manager', copy=False, readonly=True, index=True,
         default=lambda self: secrets.token_urlsafe(32),
         help='The unguessable part of this account\'s webhook URL.')
     webhook_secret = fields.Char(
@@ -93,7 +97,7 @@ class WhatsappConfiguration(models.Model):
     def _check_device_id(self):
         for config in self:
             if config.active and config.provider == 'wassenger' and not (config.device_id or '').strip():
-                raise UserError(_('The Wassenger account "%s" needs its device ID.') % config.name)
+                raise ValidationError(_('The Wassenger account "%s" needs its device ID.') % config.name)
 
     @api.depends('provider')
     def _compute_api_url(self):
@@ -179,6 +183,12 @@ class WhatsappConfiguration(models.Model):
     def write(self, vals):
         if vals.get('post_to_chatter') and 'chatter_since' not in vals:
             vals = dict(vals, chatter_since=fields.Datetime.now())
+        if any(name in vals for name in CREDENTIAL_FIELDS) and 'connection_state' not in vals:
+            # New credentials are untested: scheduled syncs wait for Test Connection.
+            vals = dict(vals, connection_state='draft', connection_message=False)
+            if any(name in vals for name in ACCOUNT_IDENTITY_FIELDS):
+                # Possibly another WhatsApp number: its history is not ours to skip.
+                vals['last_message_date'] = False
         return super().write(vals)
 
     def _compute_counts(self):
@@ -207,6 +217,7 @@ class WhatsappConfiguration(models.Model):
 
     def action_test_connection(self):
         self.ensure_one()
+        self.check_access_rights('read')
         self.check_access_rule('read')
         try:
             info = self._make_provider_client().check_connection()
@@ -220,8 +231,8 @@ class WhatsappConfiguration(models.Model):
         }
         self.sudo().write(values)
         if info.connected:
-            return self._notify(_('Connected'), _('%s is connected (%s).') % (
-                self.name, info.phone or info.name or info.status), 'success')
+            return self._notify(_('Connected'), _('%(account)s is connected (%(who)s).') % {
+                'account': self.name, 'who': info.phone or info.name or info.status}, 'success')
         return self._notify(_('Not ready'), info.detail or info.status, 'warning')
 
     @api.model
@@ -233,8 +244,10 @@ class WhatsappConfiguration(models.Model):
         }
 
     def action_register_webhook(self):
-        """Configure the provider to call this account's webhook URL."""
+        """Configure the provider to call this account's webhook URL (managers)."""
         self.ensure_one()
+        self.check_access_rights('write')
+        self.check_access_rule('write')
         config = self.sudo()
         secret = config.webhook_secret or secrets.token_urlsafe(32)
         try:
@@ -248,6 +261,11 @@ class WhatsappConfiguration(models.Model):
             'webhook_secret': registration.secret or secret,
             'webhook_registered_at': fields.Datetime.now(),
         })
+        if config.provider == 'wassenger' and not registration.secret:
+            return self._notify(_('Webhook registered, secret needed'), _(
+                'Wassenger did not return the webhook\'s signing secret, so Odoo cannot verify its calls yet. '
+                'Copy the secret shown for this webhook in the Wassenger dashboard into Webhook Secret.'),
+                'warning')
         return self._notify(_('Webhook registered'), _('The provider now calls %s') % config.webhook_url, 'success')
 
     def _process_webhook(self, batch):

@@ -123,7 +123,7 @@ class WhatsappContact(models.Model):
 
     def action_link_partner(self):
         """Link these contacts to partners now (by phone, creating them if the account says so)."""
-        self._link_partners()
+        self._checked()._link_partners()
         return True
 
     @api.model
@@ -187,8 +187,9 @@ class WhatsappContact(models.Model):
         try:
             record = configuration._client_for('get_contact').get_contact(contact.contact_id)
         except providers.ProviderError as error:
-            raise UserError(_('Could not refresh %s: %s') % (contact.display_name, error))
-        self._upsert([self._vals_from_record(configuration, record)])
+            raise UserError(_('Could not refresh %(contact)s: %(error)s') % {
+                'contact': contact.display_name, 'error': error})
+        contact._upsert([contact._vals_from_record(configuration, record)])
         return configuration._notify(_('Contact refreshed'), contact.display_name, 'success')
 
     def action_check_numbers(self):
@@ -227,7 +228,8 @@ class WhatsappContact(models.Model):
                 continue
             if result.refused:
                 failed = True
-                lines.append(_('%s: refused (%s)') % (group.display_name, result.refused[0][1]))
+                lines.append(_('%(group)s: refused (%(reason)s)') % {
+                    'group': group.display_name, 'reason': result.refused[0][1]})
             else:
                 lines.append(_('%s: removed') % group.display_name)
         if not lines:

@@ -107,12 +107,12 @@ class WhatsappGroup(models.Model):
         try:
             record = configuration._make_provider_client().get_group(group.group_id)
         except providers.ProviderError as error:
-            raise UserError(_('Could not refresh %s: %s') % (group.display_name, error))
-        self._upsert([self._vals_from_record(configuration, record)])
+            raise UserError(_('Could not refresh %(group)s: %(error)s') % {'group': group.display_name, 'error': error})
+        group._upsert([group._vals_from_record(configuration, record)])
         if record.members is not None:
             self.env['whatsapp.sync.service'].sudo()._store_members(configuration, None, [record])
-        return configuration._notify(_('Group refreshed'), _('%s: %d members.') % (
-            group.display_name, len(group.member_ids)), 'success')
+        return configuration._notify(_('Group refreshed'), _('%(group)s: %(count)d members.') % {
+            'group': group.display_name, 'count': len(group.member_ids)}, 'success')
 
     def action_fetch_invite_link(self):
         group = self._checked()
@@ -125,7 +125,8 @@ class WhatsappGroup(models.Model):
             try:
                 link = client.get_invite_code(group.group_id)
             except providers.ProviderError as error:
-                raise UserError(_('Could not get the invite link of %s: %s') % (group.display_name, error))
+                raise UserError(_('Could not get the invite link of %(group)s: %(error)s') % {
+                    'group': group.display_name, 'error': error})
             group.write({'invite_code': link.code, 'invite_link': link.url,
                          'invite_fetched_at': fields.Datetime.now()})
 
@@ -136,10 +137,12 @@ class WhatsappGroup(models.Model):
         try:
             link = client.revoke_invite_code(group.group_id)
         except providers.ProviderError as error:
-            raise UserError(_('Could not revoke the invite link of %s: %s') % (group.display_name, error))
+            raise UserError(_('Could not revoke the invite link of %(group)s: %(error)s') % {
+                'group': group.display_name, 'error': error})
         group.write({'invite_code': link.code, 'invite_link': link.url, 'invite_fetched_at': fields.Datetime.now()})
         return group.configuration_id._notify(_('Invite link revoked'), _(
-            'The old link of %s no longer works. New link: %s') % (group.display_name, link.url), 'success')
+            'The old link of %(group)s no longer works. New link: %(url)s') % {
+                'group': group.display_name, 'url': link.url}, 'success')
 
     def _change_participants(self, person_keys, action):
         """Ask the provider to add/remove/promote/demote people, then mirror exactly

@@ -20,6 +20,20 @@ STATUS_SELECTION = [
 ]
 
 
+def _status_moves(stored, new):
+    """Whether a message may go from status ``stored`` to ``new``."""
+    if stored == new or stored == 'deleted':
+        return False
+    if new in ('deleted', 'failed'):
+        return True
+    if stored == 'failed':
+        return False
+    order = providers.DELIVERY_ORDER
+    if stored in order and new in order:
+        return order.index(new) > order.index(stored)
+    return True
+
+
 class WhatsappMessage(models.Model):
     """A WhatsApp message of one account, at its WhatsApp time."""
     _name = 'whatsapp.message'
@@ -72,10 +86,28 @@ class WhatsappMessage(models.Model):
             message.direction = 'out' if message.from_me else 'in'
 
     def _upsert_same(self, name, stored, new):
-        """A status never moves backwards: a late 'delivered' does not undo 'read'."""
-        if name == 'status' and stored in providers.DELIVERY_ORDER and new in providers.DELIVERY_ORDER:
-            return providers.DELIVERY_ORDER.index(new) <= providers.DELIVERY_ORDER.index(stored)
+        """A status never moves backwards: a late 'delivered' does not undo 'read',
+        and nothing undoes 'deleted'."""
+        if name == 'status' and stored and new and not _status_moves(stored, new):
+            return True
         return super()._upsert_same(name, stored, new)
+
+    @api.model
+    def _upsert(self, vals_list, update=True, create=True):
+        """Two values for one message in a batch (a webhook carrying 'read' then a
+        late 'delivered') keep the furthest status, not merely the last one."""
+        vals_list = [dict(vals) for vals in vals_list]
+        furthest = {}
+        for vals in vals_list:
+            key = (vals.get('configuration_id'), vals.get('message_id'))
+            status = vals.get('status')
+            if status and (key not in furthest or _status_moves(furthest[key], status)):
+                furthest[key] = status
+        for vals in vals_list:
+            key = (vals.get('configuration_id'), vals.get('message_id'))
+            if vals.get('status') and furthest.get(key) != vals['status']:
+                vals['status'] = furthest[key]
+        return super()._upsert(vals_list, update=update, create=create)
 
     @api.model
     def _vals_from_record(self, configuration, record, contact_ids, group_ids):
@@ -116,36 +148,41 @@ class WhatsappMessage(models.Model):
         """Apply delivery statuses to stored messages; return how many changed.
 
         A status for a message never stored is dropped: it would be a row with
-        no content. Updates naming a message by the provider's own reference
-        (Wassenger's queue id of a message sent from Odoo) find it by that,
-        and learn its WhatsApp id when the update carries it.
+        no content. A message sent from Odoo may be known by the provider's
+        own reference (Wassenger's queue id); an update carrying both ids
+        renames it to its WhatsApp id, so the next sync meets the same row.
         """
         updates = [update for update in updates if update.status]
-        by_key, stats = self._upsert([
-            {'configuration_id': configuration.id, 'message_id': update.message_id, 'status': update.status}
-            for update in updates], create=False)
-        changed = stats.updated
-        missing = [update for update in updates if (configuration.id, update.message_id) not in by_key]
-        if not missing:
-            return changed
-        sent = self.search([('configuration_id', '=', configuration.id),
-                            ('provider_ref', 'in', [update.message_id for update in missing])])
-        sent_by_ref = {message.provider_ref: message for message in sent}
-        for update in missing:
-            message = sent_by_ref.get(update.message_id)
-            if not message:
-                continue
-            vals = {}
-            if not self._upsert_same('status', message.status, update.status):
-                vals['status'] = update.status
-            alt_id = getattr(update, 'alt_message_id', None)
-            if alt_id and alt_id != message.message_id and not self.search_count(
-                    [('configuration_id', '=', configuration.id), ('message_id', '=', alt_id)]):
-                vals['message_id'] = alt_id
-            if vals:
-                message.write(vals)
-                changed += 1
-        return changed
+        if not updates:
+            return 0
+        self._adopt_whatsapp_ids(configuration, updates)
+        vals_list = []
+        for update in updates:
+            vals = {'configuration_id': configuration.id, 'status': update.status,
+                    'message_id': getattr(update, 'alt_message_id', None) or update.message_id}
+            if update.status == 'failed' and update.error:
+                vals['error_message'] = update.error
+            vals_list.append(vals)
+        _by_key, stats = self._upsert(vals_list, create=False)
+        return stats.updated
+
+    @api.model
+    def _adopt_whatsapp_ids(self, configuration, updates):
+        """Rename rows stored under a provider reference to the WhatsApp id an update names."""
+        pairs = {update.message_id: update.alt_message_id for update in updates
+                 if getattr(update, 'alt_message_id', None) and update.alt_message_id != update.message_id}
+        if not pairs:
+            return
+        candidates = self.search([('configuration_id', '=', configuration.id), '|',
+                                  ('message_id', 'in', list(pairs)), ('provider_ref', 'in', list(pairs))])
+        taken = set(self.search([('configuration_id', '=', configuration.id),
+                                 ('message_id', 'in', list(pairs.values()))]).mapped('message_id'))
+        for message in candidates:
+            reference = message.provider_ref if message.provider_ref in pairs else message.message_id
+            whatsapp_id = pairs.get(reference)
+            if whatsapp_id and whatsapp_id not in taken:
+                message.write({'message_id': whatsapp_id, 'provider_ref': reference})
+                taken.add(whatsapp_id)
 
     def _post_on_partners(self):
         """Post received messages of linked contacts on their partner's chatter, once each."""

@@ -2,9 +2,13 @@
 import datetime
 import logging
 
+import psycopg2
+
 from odoo import api, fields, models
 
 _logger = logging.getLogger(__name__)
+
+UNIQUE_VIOLATION = '23505'
 
 
 def to_naive_utc(value):
@@ -102,14 +106,43 @@ class WhatsappSyncMixin(models.AbstractModel):
             else:
                 stats.unchanged += 1
         if to_create:
-            created = self.create(to_create)
-            stats.created += len(created)
-            for vals, record in zip(to_create, created):
+            created = self._create_tolerant(to_create)
+            for vals, record in created:
                 ids_by_key[tuple(vals[name] for name in key_fields)] = record.id
+            stats.created += len(created)
+            stats.unchanged += len(to_create) - len(created)  # stored meanwhile by another transaction
         for frozen, ids in writes.items():
             self.browse(ids).write(dict(frozen))
             stats.updated += len(ids)
         return {key: self.browse(rec_id) for key, rec_id in ids_by_key.items()}, stats
+
+    def _create_tolerant(self, vals_list):
+        """Create the rows; yield (vals, record) for each one this transaction created.
+
+        A webhook (or another sync) may commit the same key between our read and
+        our insert; the unique constraint then refuses the batch. Its rows
+        exist, so they are left to that transaction and the others are
+        created one by one, instead of failing the page or the send.
+        """
+        try:
+            with self.env.cr.savepoint():
+                records = self.create(vals_list)
+        except psycopg2.IntegrityError as error:
+            if error.pgcode != UNIQUE_VIOLATION:
+                raise
+        else:
+            return list(zip(vals_list, records))
+        created = []
+        for vals in vals_list:
+            try:
+                with self.env.cr.savepoint():
+                    created.append((vals, self.create([vals])))
+            except psycopg2.IntegrityError as error:
+                if error.pgcode != UNIQUE_VIOLATION:
+                    raise
+                _logger.info('%s: %s was stored by a concurrent transaction', self._name,
+                             tuple(vals[name] for name in self._upsert_key_fields))
+        return created
 
     def _upsert_read_existing(self, key_fields, value_fields, keys):
         """Read the rows of ``keys`` in one query, as plain column values.

@@ -1,4 +1,5 @@
 # -*- coding: utf-8 -*-
+import datetime
 import logging
 import threading
 import time
@@ -25,6 +26,8 @@ INVITE_LINKS_PER_RUN = 20
 #: groups whose members are fetched one by one, stored together
 MEMBER_FETCH_BATCH = 20
 
+#: a queued sync older than this no longer blocks a new one (its cron died)
+STALE_REQUEST_HOURS = 6
 #: a user's sync runs inline only when every account's last one took less than this
 QUICK_SYNC_SECONDS = 20
 DEFAULT_MESSAGE_LIMIT = 50
@@ -75,7 +78,9 @@ class WhatsappSyncService(models.Model):
         [('idle', 'Idle'), ('running', 'Running'), ('success', 'Success'), ('error', 'Error')],
         default='idle', required=True, readonly=True)
     last_sync_time = fields.Datetime(readonly=True)
-    last_sync_message = fields.Text(readonly=True)
+    last_sync_message = fields.Text(
+        readonly=True, groups='whatsapp_integration.group_whatsapp_manager',
+        help='Outcome per account of the last run; users see their own accounts\' runs below.')
     cron_status = fields.Text(compute='_compute_cron_status', string='Scheduled Syncs')
     cron_hourly_active = fields.Boolean(
         string='Hourly Sync', compute='_compute_cron_flags', inverse='_inverse_cron_flags')
@@ -130,14 +135,17 @@ class WhatsappSyncService(models.Model):
                              refresh_recent=trigger == 'wizard')
             return logs, self._notify_result(logs)
         Request = self.env['whatsapp.sync.request'].sudo()
-        busy = Request.search([('state', 'in', ('pending', 'running')),
+        stale_before = fields.Datetime.subtract(fields.Datetime.now(), hours=STALE_REQUEST_HOURS)
+        busy = Request.search([('state', 'in', ('pending', 'running')), ('create_date', '>', stale_before),
                                ('configuration_ids', 'in', configurations.ids)], limit=1)
         if busy:
-            return self.env['whatsapp.sync.log'], self.env['whatsapp.configuration']._notify(_('Sync already started'), _(
-                'A sync of %(accounts)s asked by %(user)s on %(date)s is still %(state)s; '
-                'its result will be in Sync Logs.') % {
-                    'accounts': ', '.join(busy.configuration_ids.mapped('name')),
-                    'user': busy.user_id.name, 'date': fields.Datetime.to_string(busy.create_date),
+            shared = busy.configuration_ids & configurations  # name only accounts this user may see
+            return self.env['whatsapp.sync.log'], self.env['whatsapp.configuration']._notify(
+                _('Sync already started'), _(
+                    'A sync of %(accounts)s started on %(date)s is still %(state)s; '
+                    'its result will be in Sync Logs.') % {
+                    'accounts': ', '.join(shared.mapped('name')),
+                    'date': fields.Datetime.to_string(busy.create_date),
                     'state': dict(busy._fields['state']._description_selection(self.env))[busy.state].lower()},
                 'warning')
         Request.create({
@@ -191,15 +199,31 @@ class WhatsappSyncService(models.Model):
     def _process_sync_requests(self):
         """Run the queued UI syncs, oldest first, and notify each user of the result."""
         Request = self.env['whatsapp.sync.request'].sudo()
-        for request in Request.search([('state', '=', 'pending')], order='id'):
+        while True:
+            # SKIP LOCKED: two crons running at once never take the same request
+            self.env.cr.execute("""SELECT id FROM whatsapp_sync_request WHERE state = 'pending'
+                                   ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""")
+            row = self.env.cr.fetchone()
+            if not row:
+                return
+            request = Request.browse(row[0])
             request.write({'state': 'running'})
             self._commit()
-            configurations = request.configuration_ids.filtered('active')
-            logs = self._run(configurations, tuple(request.kinds.split(',')), full=False,
-                             message_limit=request.message_limit, trigger=request.trigger,
-                             refresh_recent=request.trigger == 'wizard')
-            summary = '\n'.join('%s: %s' % (log.configuration_id.name, log.summary) for log in logs) \
-                or _('No active WhatsApp account to sync.')
+            try:
+                configurations = request.configuration_ids.filtered('active')
+                logs = self._run(configurations, tuple(request.kinds.split(',')), full=False,
+                                 message_limit=request.message_limit, trigger=request.trigger,
+                                 refresh_recent=request.trigger == 'wizard')
+                summary = '\n'.join('%s: %s' % (log.configuration_id.name, log.summary) for log in logs) \
+                    or _('No active WhatsApp account to sync.')
+            except Exception as error:  # recorded on the request; it must not stay "running"
+                _logger.exception('Queued WhatsApp sync %s failed', request.id)
+                if not self._commit_allowed():
+                    raise
+                self.env.cr.rollback()
+                self.env.clear()
+                logs = self.env['whatsapp.sync.log']
+                summary = _('The sync failed: %s') % error
             request.write({'state': 'done', 'log_ids': [(6, 0, logs.ids)], 'result': summary})
             self.message_notify(
                 partner_ids=request.user_id.partner_id.ids,
@@ -252,8 +276,12 @@ class WhatsappSyncService(models.Model):
         for xml_id, values in CRON_JOBS:
             if existing[xml_id]:
                 continue
-            self.env['ir.model.data'].sudo().search(
-                [('module', '=', MODULE), ('name', 'in', (xml_id, xml_id + '_ir_actions_server'))]).unlink()
+            stale = self.env['ir.model.data'].sudo().search(
+                [('module', '=', MODULE), ('name', 'in', (xml_id, xml_id + '_ir_actions_server'))])
+            # the server action a hand-deleted cron leaves behind would outlive an uninstall
+            orphan_ids = [data.res_id for data in stale if data.model == 'ir.actions.server']
+            self.env['ir.actions.server'].sudo().browse(orphan_ids).exists().unlink()
+            stale.unlink()
             data_list.append({
                 'xml_id': '%s.%s' % (MODULE, xml_id),
                 'noupdate': True,
@@ -401,6 +429,7 @@ class WhatsappSyncService(models.Model):
                                  'last_sync_message': not_ready})
             self._commit()
             return log
+        log = Log
         try:
             with self._account_lock(configuration):
                 log = Log.create({'configuration_id': configuration.id, 'trigger': trigger,
@@ -427,6 +456,22 @@ class WhatsappSyncService(models.Model):
                 'error_message': _('A sync of this account is already running; this run skipped it.'),
             })
             state = 'skipped'
+        except psycopg2.Error as error:
+            if not self._commit_allowed():
+                raise  # a user's request: Odoo rolls it back (and retries a serialization failure)
+            # Cron path: pages already committed stay; drop the aborted rest, record why, go on.
+            _logger.exception('WhatsApp sync of %s failed in the database', configuration.name)
+            self.env.cr.rollback()
+            self.env.clear()
+            values = {'state': 'error', 'ended_at': fields.Datetime.now(), 'current_step': False,
+                      'duration': time.monotonic() - started,
+                      'error_message': _('Database error, the sync stopped: %s') % error}
+            log = log.exists() if log else log
+            if log:
+                log.write(values)
+            else:
+                log = Log.create(dict(values, configuration_id=configuration.id, trigger=trigger, full_sync=full))
+            state = 'error'
         configuration.write({
             'last_sync_time': fields.Datetime.now(),
             'last_sync_status': state,
@@ -436,7 +481,7 @@ class WhatsappSyncService(models.Model):
         return log
 
     def _account_lock(self, configuration):
-        return _AdvisoryLock(self.env.cr, SYNC_LOCK_NAMESPACE, configuration.id)
+        return _AdvisoryLock(self.pool, SYNC_LOCK_NAMESPACE, configuration.id)
 
     def _sync_kinds(self, configuration, log, kinds, full, message_limit, refresh_recent):
         """Run each kind; return the error texts and whether the provider refused the
@@ -466,6 +511,9 @@ class WhatsappSyncService(models.Model):
                 return errors, True
             except providers.ProviderError as error:
                 errors.append(_('%s: %s') % (kind, error))
+            except psycopg2.Error:
+                # the transaction may be aborted: _sync_configuration decides what survives
+                raise
             except Exception as error:  # recorded, so the next account still syncs
                 _logger.exception('WhatsApp sync of %s (%s) failed', configuration.name, kind)
                 errors.append(_('%s: unexpected error: %s') % (kind, error))
@@ -531,7 +579,8 @@ class WhatsappSyncService(models.Model):
                 continue
             listed = [rec for rec in page.items if rec.members is not None]
             if listed:
-                self._store_page(log, providers.Page(items=listed), store_members)
+                self._store_page(log, providers.Page(items=listed, skipped=_participant_skips(listed)),
+                                 store_members)
             to_fetch = [rec.group_id for rec in page.items if rec.members is None and (
                 refresh_members or not by_key[(configuration.id, rec.group_id)].members_synced_at)]
             for start in range(0, len(to_fetch), MEMBER_FETCH_BATCH):
@@ -539,8 +588,10 @@ class WhatsappSyncService(models.Model):
                 for group_id in to_fetch[start:start + MEMBER_FETCH_BATCH]:
                     try:
                         fetched.items.append(client.get_group(group_id))
-                    except providers.NotFoundError as error:
+                    except (providers.NotFoundError, providers.BadPayloadError) as error:
+                        # this group's members stay as they were; the others go on
                         fetched.skipped.append(providers.Skipped('group', str(error), group_id))
+                fetched.skipped.extend(_participant_skips(fetched.items))
                 self._store_page(log, fetched, store_members)
 
     def _fetch_new_invite_links(self, client, log, groups, budget):
@@ -581,7 +632,9 @@ class WhatsappSyncService(models.Model):
                 })
         by_key, stats = Member._upsert(vals_list)
         kept = {record.id for record in by_key.values()}
-        stale = Member.search([('group_id', 'in', list(group_ids.values())), ('id', 'not in', list(kept))])
+        # A group with unreadable participants keeps its other members: one of them may be those.
+        complete = [group_ids[rec.group_id] for rec in group_records if not getattr(rec, 'skipped', None)]
+        stale = Member.search([('group_id', 'in', complete), ('id', 'not in', list(kept))])
         if log:
             log._add_stats('members', stats)
             log.members_removed += len(stale)
@@ -606,12 +659,16 @@ class WhatsappSyncService(models.Model):
             if not since or refresh_recent:
                 passes.append({'limit': message_limit})
         newest = configuration.last_message_date
+        # A clock-skewed or bogus future timestamp must not carry the watermark past
+        # messages not yet read: it never goes beyond the time this run started.
+        ceiling = fields.Datetime.now() + datetime.timedelta(minutes=WATERMARK_OVERLAP_MINUTES)
         for arguments in passes:
             for page in client.iter_messages(**arguments):
                 page_newest = self._store_page(
                     log, page, lambda records: self._store_messages(configuration, log, records))
                 if page_newest and (not newest or page_newest > newest):
                     newest = page_newest
+        newest = min(newest, ceiling) if newest else newest
         if newest and newest != configuration.last_message_date:
             configuration.write({'last_message_date': newest})
 
@@ -718,20 +775,41 @@ class WhatsappSyncService(models.Model):
             '\n'.join(lines), 'warning' if errors else 'success')
 
 
-class _AdvisoryLock(object):
-    """Session-level PostgreSQL advisory lock, so it outlives the per-page commits
-    of the cron path and is seen by every worker and server on the database."""
+def _participant_skips(group_records):
+    """Participants the provider layer could not read, for the log's skip count."""
+    return [skipped for rec in group_records for skipped in (getattr(rec, 'skipped', None) or [])]
 
-    def __init__(self, cr, namespace, key):
-        self.cr = cr
+
+class _AdvisoryLock(object):
+    """Session-level PostgreSQL advisory lock on a connection of its own.
+
+    Session-level, so it outlives the per-page commits of the cron path and is
+    seen by every worker and server on the database. Its own connection runs
+    nothing but lock and unlock, so an aborted sync transaction can never keep
+    the lock: the unlock always runs, and a dead process drops its connection.
+    """
+
+    def __init__(self, registry, namespace, key):
+        self.registry = registry
         self.keys = (namespace, key)
+        self.cr = None
 
     def __enter__(self):
-        self.cr.execute('SELECT pg_try_advisory_lock(%s, %s)', self.keys)
-        if not self.cr.fetchone()[0]:
+        self.cr = self.registry.cursor()
+        try:
+            self.cr.execute('SELECT pg_try_advisory_lock(%s, %s)', self.keys)
+            locked = self.cr.fetchone()[0]
+        except Exception:
+            self.cr.close()
+            raise
+        if not locked:
+            self.cr.close()
             raise SyncAlreadyRunning()
         return self
 
     def __exit__(self, exc_type, exc_value, traceback):
-        self.cr.execute('SELECT pg_advisory_unlock(%s, %s)', self.keys)
+        try:
+            self.cr.execute('SELECT pg_advisory_unlock(%s, %s)', self.keys)
+        finally:
+            self.cr.close()
         return False

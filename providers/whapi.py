@@ -190,7 +190,8 @@ class WhapiClient(HttpClientMixin, ProviderClient):
         except ItemError as exc:
             raise BadPayloadError('WHAPI GET /groups/%s: %s' % (key, exc))
         if group.members is None:
-            group.members = []
+            # Removing members no list mentions would empty the group locally.
+            raise BadPayloadError('WHAPI GET /groups/%s: the reply has no participants list' % key)
         return group
 
     def get_contact(self, contact_id):

@@ -77,3 +77,42 @@ class TestAccess(WhatsappCase):
     def test_only_managers_create_cron_jobs(self):
         with self.assertRaises(AccessError):
             self.service.with_user(self.user).init_cron_jobs()
+
+    def test_outsider_cannot_use_account_actions_through_rpc(self):
+        from odoo.tests.common import new_test_user
+        outsider = new_test_user(self.env, login='outsider2', groups='base.group_user')
+        with self.assertRaises(AccessError):
+            self.config_b.with_user(outsider).action_test_connection()
+        with self.assertRaises(AccessError):
+            self.config_a.with_user(self.user).action_register_webhook()
+        partner = self.env['res.partner'].create({'name': 'P', 'mobile': '+34600000001'})
+        with self.assertRaises(AccessError):
+            partner.with_user(outsider).with_context(
+                whatsapp_configuration_id=self.config_b.id).action_check_whatsapp()
+        self.assertFalse(self.remote_b.requests)
+
+    def test_user_cannot_check_numbers_through_an_account_not_assigned(self):
+        from odoo.exceptions import UserError
+        partner = self.env['res.partner'].create({'name': 'P', 'mobile': '+34600000001'})
+        with self.assertRaises(UserError):
+            partner.with_user(self.user).with_context(
+                whatsapp_configuration_id=self.config_b.id).action_check_whatsapp()
+        self.assertFalse(self.remote_b.requests)
+        partner.with_user(self.user).with_context(
+            whatsapp_configuration_id=self.config_a.id).action_check_whatsapp()
+        self.assertEqual(self.remote_a.requests, ['check_numbers'])
+
+    def test_user_cannot_move_synced_rows(self):
+        self._sync_both()
+        contact = self.stored('whatsapp.contact', self.config_a)[0]
+        with self.assertRaises(AccessError):
+            contact.with_user(self.user).write({'configuration_id': self.config_b.id})
+
+    def test_user_refreshes_a_group_of_an_assigned_account(self):
+        from .common import member
+        self.remote_a.add_group('120363000000000001@g.us', 'Team', [member('34600000001')])
+        self.env['whatsapp.sync.service'].cron_sync_all_data()
+        group = self.stored('whatsapp.group', self.config_a)
+        self.remote_a.groups[0].name = 'Renamed'
+        group.with_user(self.user).action_refresh()
+        self.assertEqual(group.name, 'Renamed')

@@ -4,7 +4,9 @@ import base64
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import WhatsappCase, member
+from odoo.addons.whatsapp_integration import providers
+
+from .common import BASE_TIME, WhatsappCase, member
 
 # the smallest valid PNG: 1x1 transparent pixel
 PNG = base64.b64decode(
@@ -105,3 +107,20 @@ class TestSend(WhatsappCase):
         self.assertTrue(self.config_a.webhook_registered_at)
         other = self.env['whatsapp.configuration'].create({'name': 'Other', 'provider': 'whapi', 'token': 't'})
         self.assertNotEqual(other.webhook_key, self.config_a.webhook_key)
+
+    def test_wassenger_queue_id_becomes_the_whatsapp_id(self):
+        self.remote_b.add_contacts(1, prefix='4477009')
+        wizard = self._send(configuration_id=self.config_b.id, phone='+34600000001', body='Hola')
+        sent = wizard.message_ids
+        self.assertEqual((sent.message_id, sent.provider_ref), ('sent-1', 'sent-1'))
+        Message = self.env['whatsapp.message']
+        Message._apply_status_updates(self.config_b, [providers.StatusUpdate(
+            message_id='sent-1', status='delivered', alt_message_id='3EB0WHATSAPPID')])
+        self.assertEqual((sent.message_id, sent.status), ('3EB0WHATSAPPID', 'delivered'))
+        # the next sync reads it under its WhatsApp id: same row
+        self.env['whatsapp.sync.service']._store_messages(self.config_b, None, [providers.Message(
+            message_id='3EB0WHATSAPPID', chat_id='34600000001', timestamp=BASE_TIME, from_me=True,
+            message_type='text', body='Hola', status='read')])
+        self.assertEqual(Message.search_count([('configuration_id', '=', self.config_b.id),
+                                               ('body', '=', 'Hola')]), 1)
+        self.assertEqual(sent.status, 'read')

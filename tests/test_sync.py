@@ -2,6 +2,7 @@
 import datetime
 
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.whatsapp_integration import providers
 
@@ -244,3 +245,57 @@ class TestSync(WhatsappCase):
         self.config_a.active = False
         self.env['whatsapp.sync.service'].cron_sync_all_data()
         self.assertFalse(self.remote_a.requests)
+
+    @mute_logger('odoo.sql_db')
+    def test_lock_released_after_a_database_error(self):
+        import psycopg2
+        from unittest.mock import patch
+        self.remote_a.add_messages(3)
+        Service = type(self.env['whatsapp.sync.service'])
+
+        def broken(service, configuration, log, records):
+            service.env.cr.execute('SELECT 1 / 0')
+        with patch.object(Service, '_store_messages', broken), self.assertRaises(psycopg2.Error):
+            self.env['whatsapp.sync.service'].cron_sync_all_data()
+        with self.registry.cursor() as other_cr:
+            other_cr.execute('SELECT pg_try_advisory_lock(%s, %s)', (0x57A5, self.config_a.id))
+            self.assertTrue(other_cr.fetchone()[0], 'the account lock was released')
+            other_cr.execute('SELECT pg_advisory_unlock(%s, %s)', (0x57A5, self.config_a.id))
+
+    def test_future_timestamp_does_not_carry_the_watermark_away(self):
+        message = self.remote_a.add_messages(1)[0]
+        message.timestamp = message.timestamp.replace(year=2099)
+        self.env['whatsapp.sync.service'].cron_sync_all_data()
+        self.assertEqual(len(self.stored('whatsapp.message', self.config_a)), 1)
+        self.assertLess(self.config_a.last_message_date.year, 2099)
+
+    def test_statuses_in_one_batch_keep_the_furthest_and_deleted_is_final(self):
+        Message = self.env['whatsapp.message']
+        base = {'configuration_id': self.config_a.id, 'message_id': 'm1', 'message_date': '2026-11-01 12:00:00'}
+        Message._upsert([dict(base, status='read'), dict(base, status='delivered')])
+        stored = self.stored('whatsapp.message', self.config_a)
+        self.assertEqual(stored.status, 'read')
+        Message._upsert([dict(base, status='deleted')])
+        Message._upsert([dict(base, status='played')])
+        self.assertEqual(stored.status, 'deleted')
+
+    def test_members_kept_when_some_participants_are_unreadable(self):
+        group = self.remote_a.add_group('120363000000000001@g.us', 'Team', [
+            member('34600000001'), member('34600000002')])
+        service = self.env['whatsapp.sync.service']
+        service.cron_sync_all_data(full=True)
+        group.members = [member('34600000001')]
+        group.skipped = [providers.Skipped('member', 'participant without id', None)]
+        service.cron_sync_all_data(full=True)
+        self.assertEqual(len(self.stored('whatsapp.group', self.config_a).member_ids), 2,
+                         'the unreadable participant may be the one not listed')
+        self.assertEqual(self.last_log(self.config_a).skipped_count, 1)
+
+    def test_new_credentials_need_a_new_test(self):
+        self.remote_a.add_messages(2)
+        self.env['whatsapp.sync.service'].cron_sync_all_data()
+        self.config_a.token = 'rotated'
+        self.assertEqual(self.config_a.connection_state, 'draft')
+        self.assertTrue(self.config_a.last_message_date, 'a rotated token is the same account')
+        self.config_b.device_id = 'fedcba9876543210fedcba98'
+        self.assertFalse(self.config_b.last_message_date)

@@ -170,9 +170,10 @@ class WhatsappSendMessage(models.TransientModel):
                              'error_message': error})
                 lines.append(_('%s: failed (%s)') % (label, error))
             else:
+                # The provider's own reference is kept even when it is the only id yet
+                # (Wassenger queues first): a later status names both, and the row is renamed.
                 whatsapp_id = getattr(result, 'whatsapp_message_id', None) or result.message_id
-                vals.update({'message_id': whatsapp_id, 'status': 'sent',
-                             'provider_ref': result.message_id if result.message_id != whatsapp_id else False})
+                vals.update({'message_id': whatsapp_id, 'status': 'sent', 'provider_ref': result.message_id})
                 lines.append(_('%s: sent') % label)
             vals_list.append(vals)
         by_key, _stats = Message._upsert(vals_list)

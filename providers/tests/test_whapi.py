@@ -239,6 +239,14 @@ def test_get_group_404(server, sleeps):
         client_for(server, sleeps).get_group('120363000000000000@g.us')
 
 
+def test_get_group_without_participants_is_a_bad_payload(server, sleeps):
+    # an empty member list would make the caller remove every member it stores
+    without = {key: value for key, value in GROUP.items() if key != 'participants'}
+    server.route('GET', '/groups/120363025246125486@g.us', without)
+    with pytest.raises(BadPayloadError):
+        client_for(server, sleeps).get_group('120363025246125486@g.us')
+
+
 def test_get_group_rejects_non_group_id(sleeps):
     with pytest.raises(RequestRejectedError):
         WhapiClient(TOKEN, sleep=sleeps.append).get_group('34600111222')
