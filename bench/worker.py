@@ -128,7 +128,13 @@ def action_setup(env, args):
         Configuration.search([]).write({'active': False})
     ids = []
     for values in args['configurations']:
-        ids.append(Configuration.create(values).id)
+        configuration = Configuration.create(values)
+        # Scheduled runs skip accounts never tested: test them as an administrator would
+        # (real HTTP to the fake server's /health or /devices/{id}).
+        configuration.action_test_connection()
+        if configuration.connection_state != 'connected':
+            raise RuntimeError('%s: connection test failed: %s' % (values['name'], configuration.connection_message))
+        ids.append(configuration.id)
     return {'ids': ids}
 
 

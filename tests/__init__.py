@@ -8,3 +8,4 @@ from . import test_partners
 from . import test_webhooks
 from . import test_background
 from . import test_group_management
+from . import test_resilience

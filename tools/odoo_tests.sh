@@ -93,6 +93,18 @@ if [ "$ran" -eq 0 ]; then
     failed=1
 fi
 
+# The committed translation template must list every term of the module
+# (Odoo 14 exports only to .po/.csv/.tgz names; without --language it writes the template).
+"$odoo_bin" "${odoo_args[@]}" --stop-after-init --i18n-export="$work/$module.po" --modules="$module" \
+    >"$work/pot.log" 2>&1
+if [ -s "$work/$module.po" ] && "$odoo_python" "$repo/tools/check_pot.py" "$work/$module.po" "$repo/i18n/$module.pot"; then
+    echo "ok: i18n/$module.pot lists every term"
+else
+    echo "FAILED: i18n/$module.pot is missing terms: regenerate it with tools/export_pot.sh"
+    [ -s "$work/$module.po" ] || tail -n 20 "$work/pot.log"
+    failed=1
+fi
+
 run_step "upgrade (-u $module)" "$work/upgrade.log" -u "$module"
 
 # Uninstall must remove everything the module created, its three crons included.
