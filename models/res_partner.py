@@ -32,6 +32,31 @@ class ResPartner(models.Model):
                         break
             partner.whatsapp_phone = e164
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        partners._link_whatsapp_contacts()
+        return partners
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {'mobile', 'phone', 'country_id'} & set(vals):
+            self._link_whatsapp_contacts()
+        return result
+
+    def _link_whatsapp_contacts(self):
+        """A partner given a number links the WhatsApp contacts of that number that
+        have no partner yet; one query however many partners."""
+        by_phone = {}
+        for partner in self.filtered('whatsapp_phone'):
+            by_phone.setdefault(partner.whatsapp_phone, partner.id)
+        if not by_phone:
+            return
+        contacts = self.env['whatsapp.contact'].sudo().search(
+            [('phone', 'in', list(by_phone)), ('partner_id', '=', False)])
+        for phone in set(contacts.mapped('phone')):
+            contacts.filtered(lambda contact: contact.phone == phone).write({'partner_id': by_phone[phone]})
+
     def _compute_whatsapp_message_count(self):
         data = self.env['whatsapp.message'].read_group(
             [('contact_id.partner_id', 'in', self.ids)], ['contact_id'], ['contact_id'])

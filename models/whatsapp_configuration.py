@@ -208,11 +208,17 @@ class WhatsappConfiguration(models.Model):
         """Build this account's provider client from its own credentials."""
         self.ensure_one()
         config = self.sudo()
+        params = self.env['ir.config_parameter'].sudo()
         return providers.make_client(
             config.provider,
             token=config.token,
             base_url=config.api_url or None,
             device_id=config.device_id or None,
+            # Tunable without a code change (System Parameters). Large pages mean
+            # fewer requests and fewer per-page queries on big accounts.
+            timeout=float(params.get_param('whatsapp_integration.http_timeout', 30.0)),
+            connect_timeout=float(params.get_param('whatsapp_integration.http_connect_timeout', 10.0)),
+            page_size=int(params.get_param('whatsapp_integration.page_size', 500)),
         )
 
     def action_test_connection(self):

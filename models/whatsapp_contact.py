@@ -84,8 +84,11 @@ class WhatsappContact(models.Model):
     def _upsert(self, vals_list, update=True, create=True):
         """Every contact stored, however it was met, gets its partner link."""
         by_key, stats = super()._upsert(vals_list, update=update, create=create)
-        if by_key:
-            self.browse([record.id for record in by_key.values()])._link_partners()
+        # Only rows created or changed now can need a new link: a re-run with no remote
+        # change must not search partners page after page. Partners created later
+        # link themselves (res.partner create/write).
+        if stats.changed_ids:
+            self.browse(stats.changed_ids)._link_partners()
         return by_key, stats
 
     def _link_partners(self):

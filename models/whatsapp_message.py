@@ -53,7 +53,9 @@ class WhatsappMessage(models.Model):
          ('newsletter', 'Channel'), ('unknown', 'Other')], default='contact')
     from_me = fields.Boolean(string='Sent by Us', index=True)
     direction = fields.Selection(
-        [('in', 'Received'), ('out', 'Sent')], compute='_compute_direction', store=True)
+        [('in', 'Received'), ('out', 'Sent')], required=True, default='in',
+        help='Set with "Sent by Us" by every writer (sync, webhook, send); a stored column '
+             'rather than a computed field so that imports insert rows in batches.')
     sender_id = fields.Char(string='Sender WhatsApp ID')
     sender_name = fields.Char()
     message_type = fields.Selection(MESSAGE_TYPE_SELECTION, string='Type', default='text', index=True)
@@ -79,11 +81,6 @@ class WhatsappMessage(models.Model):
         ('message_unique', 'UNIQUE(configuration_id, message_id)',
          'A WhatsApp message exists only once per account.'),
     ]
-
-    @api.depends('from_me')
-    def _compute_direction(self):
-        for message in self:
-            message.direction = 'out' if message.from_me else 'in'
 
     def _upsert_same(self, name, stored, new):
         """A status never moves backwards: a late 'delivered' does not undo 'read',
@@ -121,6 +118,7 @@ class WhatsappMessage(models.Model):
             'chat_id': record.chat_id,
             'chat_type': record.chat_type or 'unknown',
             'from_me': bool(record.from_me),
+            'direction': 'out' if record.from_me else 'in',
             'sender_id': record.sender_id or False,
             'message_type': record.message_type or 'unknown',
             'raw_type': record.raw_type or False,

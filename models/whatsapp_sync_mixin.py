@@ -2,13 +2,12 @@
 import datetime
 import logging
 
-import psycopg2
-
 from odoo import api, fields, models
 
 _logger = logging.getLogger(__name__)
 
-UNIQUE_VIOLATION = '23505'
+#: rows per multi-row INSERT (about 20 parameters each)
+INSERT_BATCH_SIZE = 500
 
 
 def to_naive_utc(value):
@@ -30,12 +29,14 @@ def _storable(value):
 class UpsertStats(object):
     """Counts of one upsert, added up per kind on the sync log."""
 
-    __slots__ = ('created', 'updated', 'unchanged')
+    __slots__ = ('created', 'updated', 'unchanged', 'changed_ids')
 
     def __init__(self, created=0, updated=0, unchanged=0):
         self.created = created
         self.updated = updated
         self.unchanged = unchanged
+        #: ids of the rows this upsert created or wrote
+        self.changed_ids = []
 
     def __iadd__(self, other):
         self.created += other.created
@@ -109,39 +110,58 @@ class WhatsappSyncMixin(models.AbstractModel):
             created = self._create_tolerant(to_create)
             for vals, record in created:
                 ids_by_key[tuple(vals[name] for name in key_fields)] = record.id
+                stats.changed_ids.append(record.id)
             stats.created += len(created)
             stats.unchanged += len(to_create) - len(created)  # stored meanwhile by another transaction
         for frozen, ids in writes.items():
             self.browse(ids).write(dict(frozen))
             stats.updated += len(ids)
+            stats.changed_ids.extend(ids)
         return {key: self.browse(rec_id) for key, rec_id in ids_by_key.items()}, stats
 
     def _create_tolerant(self, vals_list):
-        """Create the rows; yield (vals, record) for each one this transaction created.
+        """Insert the new rows in multi-row statements; return (vals, record) for
+        each row this transaction stored.
 
-        A webhook (or another sync) may commit the same key between our read and
-        our insert; the unique constraint then refuses the batch. Its rows
-        exist, so they are left to that transaction and the others are
-        created one by one, instead of failing the page or the send.
+        Odoo 14's ``create()`` sends one INSERT per row, which caps a first import
+        of a large account. The synced models carry no translation, tracking,
+        Python constraint or stored computed field, so a plain INSERT stores what
+        ``create()`` would: the same column conversions, defaults and magic
+        columns. ``ON CONFLICT DO NOTHING``: a key a concurrent transaction (a
+        webhook, another worker) committed meanwhile is left to it, instead of
+        failing the page or the send.
         """
-        try:
-            with self.env.cr.savepoint():
-                records = self.create(vals_list)
-        except psycopg2.IntegrityError as error:
-            if error.pgcode != UNIQUE_VIOLATION:
-                raise
-        else:
-            return list(zip(vals_list, records))
+        self.check_access_rights('create')
+        defaults = {name: field.default(self) for name, field in self._fields.items()
+                    if field.store and field.column_type and field.default and name not in models.MAGIC_COLUMNS}
+        names = sorted(set(defaults) | {name for vals in vals_list for name in vals})
+        columns = [self._fields[name] for name in names]
+        keys = self._upsert_key_fields
         created = []
-        for vals in vals_list:
-            try:
-                with self.env.cr.savepoint():
-                    created.append((vals, self.create([vals])))
-            except psycopg2.IntegrityError as error:
-                if error.pgcode != UNIQUE_VIOLATION:
-                    raise
-                _logger.info('%s: %s was stored by a concurrent transaction', self._name,
-                             tuple(vals[name] for name in self._upsert_key_fields))
+        for start in range(0, len(vals_list), INSERT_BATCH_SIZE):
+            chunk = vals_list[start:start + INSERT_BATCH_SIZE]
+            params = []
+            for vals in chunk:
+                params.append(self.env.uid)
+                params.append(self.env.uid)
+                for name, field in zip(names, columns):
+                    value = vals[name] if name in vals else defaults.get(name)
+                    params.append(field.convert_to_column(value, self, vals))
+            row = '(%s, %s, now() at time zone \'UTC\', now() at time zone \'UTC\', ' \
+                + ', '.join(field.column_format for field in columns) + ')'
+            query = 'INSERT INTO "{table}" (create_uid, write_uid, create_date, write_date, {cols}) ' \
+                    'VALUES {rows} ON CONFLICT ({keys}) DO NOTHING RETURNING id, {keys}'.format(
+                        table=self._table, cols=', '.join('"%s"' % name for name in names),
+                        rows=', '.join([row] * len(chunk)), keys=', '.join('"%s"' % name for name in keys))
+            self.env.cr.execute(query, params)
+            stored = {tuple(found[1:]): found[0] for found in self.env.cr.fetchall()}
+            for vals in chunk:
+                record_id = stored.get(tuple(vals[name] for name in keys))
+                if record_id:
+                    created.append((vals, self.browse(record_id)))
+            if len(stored) < len(chunk):
+                _logger.info('%s: %d rows were stored meanwhile by a concurrent transaction',
+                             self._name, len(chunk) - len(stored))
         return created
 
     def _upsert_read_existing(self, key_fields, value_fields, keys):

@@ -577,7 +577,10 @@ class WhatsappSyncService(models.Model):
                 self._fetch_new_invite_links(client, log, list(by_key.values()), invite_budget)
             if not with_members:
                 continue
-            listed = [rec for rec in page.items if rec.members is not None]
+            # An hourly run does not re-compare thousands of listed members: only
+            # groups never synced, or every group when members are due a refresh.
+            listed = [rec for rec in page.items if rec.members is not None and (
+                refresh_members or not by_key[(configuration.id, rec.group_id)].members_synced_at)]
             if listed:
                 self._store_page(log, providers.Page(items=listed, skipped=_participant_skips(listed)),
                                  store_members)

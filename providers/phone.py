@@ -4,6 +4,7 @@ Both clients and everything above them go through these functions, so a
 person met as ``34600111222``, ``+34600111222``, ``34600111222@c.us`` or
 ``34600111222:3@s.whatsapp.net`` always gets the same key.
 """
+import functools
 import re
 from collections import namedtuple
 
@@ -54,7 +55,22 @@ def normalize_phone(raw, default_region=None):
     (country code first). ``00`` counts as the international prefix. Numbers in
     national form (leading trunk ``0`` or formatted without ``+``) need
     ``default_region`` (ISO country code such as ``'FR'``) to be parsed.
+
+    Memoised: a sync meets the same senders on every page, and ``phonenumbers``
+    costs a fraction of a millisecond per call. Results are immutable.
     """
+    if isinstance(raw, (str, int)) and not isinstance(raw, bool):
+        return _normalize_phone_cached(raw, default_region)
+    return _normalize_phone(raw, default_region)
+
+
+@functools.lru_cache(maxsize=50000)
+def _normalize_phone_cached(raw, default_region):
+    return _normalize_phone(raw, default_region)
+
+
+def _normalize_phone(raw, default_region=None):
+    """:func:`normalize_phone`, uncached."""
     if raw is None:
         return PhoneResult(None, False, None)
     text = str(raw).strip()

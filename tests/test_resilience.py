@@ -71,7 +71,9 @@ class TestResilience(SavepointCase):
         original = providers.make_client
 
         def make_client(provider, **settings):
-            settings.update(timeout=CLIENT_TIMEOUT, connect_timeout=CLIENT_TIMEOUT, sleep=self.sleeps.append)
+            # small pages: more pages, so more faults per run
+            settings.update(timeout=CLIENT_TIMEOUT, connect_timeout=CLIENT_TIMEOUT, sleep=self.sleeps.append,
+                            page_size=100)
             return original(provider, **settings)
 
         patcher = patch.object(providers, 'make_client', make_client)

@@ -146,6 +146,7 @@ class WhatsappSendMessage(models.TransientModel):
                 'chat_id': target or False,
                 'chat_type': 'group' if group_id else 'contact',
                 'from_me': True,
+                'direction': 'out',
                 'message_type': media[3] if media else 'text',
                 'body': self.body or False,
                 'message_date': fields.Datetime.now(),
