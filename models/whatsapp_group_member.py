@@ -9,7 +9,7 @@ class WhatsappGroupMember(models.Model):
     _name = 'whatsapp.group.member'
     _inherit = 'whatsapp.sync.mixin'
     _description = 'WhatsApp Group Member'
-    _order = 'group_id, role desc, id'
+    _order = 'group_id, id'
     _upsert_key_fields = ('group_id', 'contact_id')
 
     group_id = fields.Many2one('whatsapp.group', string='Group', required=True, ondelete='cascade', index=True)
