@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
 from . import whatsapp_sync_mixin
+from . import whatsapp_related_mixin
 from . import whatsapp_configuration
 from . import whatsapp_contact
 from . import whatsapp_group

@@ -20,6 +20,7 @@ ACCOUNT_IDENTITY_FIELDS = ('provider', 'api_url', 'device_id')
 class WhatsappConfiguration(models.Model):
     """One WhatsApp account: its provider, credentials and sync watermark."""
     _name = 'whatsapp.configuration'
+    _inherit = ['whatsapp.related.mixin']
     _description = 'WhatsApp Account'
     _order = 'sequence, name, id'
 
@@ -192,14 +193,9 @@ class WhatsappConfiguration(models.Model):
         return super().write(vals)
 
     def _compute_counts(self):
-        for model_name, field_name in (('whatsapp.contact', 'contact_count'),
-                                       ('whatsapp.group', 'group_count'),
-                                       ('whatsapp.message', 'message_count')):
-            data = self.env[model_name].read_group(
-                [('configuration_id', 'in', self.ids)], ['configuration_id'], ['configuration_id'])
-            counts = {row['configuration_id'][0]: row['configuration_id_count'] for row in data}
-            for config in self:
-                config[field_name] = counts.get(config.id, 0)
+        self._count_related([('whatsapp.contact', 'configuration_id', 'contact_count'),
+                             ('whatsapp.group', 'configuration_id', 'group_count'),
+                             ('whatsapp.message', 'configuration_id', 'message_count')])
 
     # ------------------------------------------------------------------
     # Provider client
@@ -283,15 +279,8 @@ class WhatsappConfiguration(models.Model):
     # Stat buttons
     # ------------------------------------------------------------------
     def _open_related(self, model_name, title):
-        self.ensure_one()
-        return {
-            'type': 'ir.actions.act_window',
-            'name': title,
-            'res_model': model_name,
-            'view_mode': 'tree,form',
-            'domain': [('configuration_id', '=', self.id)],
-            'context': {'default_configuration_id': self.id},
-        }
+        return self._action_open_related(model_name, title, [('configuration_id', '=', self.id)],
+                                         {'default_configuration_id': self.id})
 
     def action_open_contacts(self):
         return self._open_related('whatsapp.contact', _('Contacts'))

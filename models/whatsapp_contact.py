@@ -8,7 +8,7 @@ from .. import providers
 class WhatsappContact(models.Model):
     """A person seen by one WhatsApp account (address book, chat or group)."""
     _name = 'whatsapp.contact'
-    _inherit = 'whatsapp.sync.mixin'
+    _inherit = ['whatsapp.sync.mixin', 'whatsapp.related.mixin']
     _description = 'WhatsApp Contact'
     _order = 'name, pushname, contact_id'
     _upsert_key_fields = ('configuration_id', 'contact_id')
@@ -52,33 +52,14 @@ class WhatsappContact(models.Model):
         return self._search(args, limit=limit, access_rights_uid=name_get_uid)
 
     def _compute_counts(self):
-        for model_name, field_name in (('whatsapp.group.member', 'group_count'),
-                                       ('whatsapp.message', 'message_count')):
-            data = self.env[model_name].read_group(
-                [('contact_id', 'in', self.ids)], ['contact_id'], ['contact_id'])
-            counts = {row['contact_id'][0]: row['contact_id_count'] for row in data}
-            for contact in self:
-                contact[field_name] = counts.get(contact.id, 0)
+        self._count_related([('whatsapp.group.member', 'contact_id', 'group_count'),
+                             ('whatsapp.message', 'contact_id', 'message_count')])
 
     def action_open_messages(self):
-        self.ensure_one()
-        return {
-            'type': 'ir.actions.act_window',
-            'name': _('Messages'),
-            'res_model': 'whatsapp.message',
-            'view_mode': 'tree,form',
-            'domain': [('contact_id', '=', self.id)],
-        }
+        return self._action_open_related('whatsapp.message', _('Messages'), [('contact_id', '=', self.id)])
 
     def action_open_groups(self):
-        self.ensure_one()
-        return {
-            'type': 'ir.actions.act_window',
-            'name': _('Groups'),
-            'res_model': 'whatsapp.group',
-            'view_mode': 'tree,form',
-            'domain': [('member_ids.contact_id', '=', self.id)],
-        }
+        return self._action_open_related('whatsapp.group', _('Groups'), [('member_ids.contact_id', '=', self.id)])
 
     @api.model
     def _upsert(self, vals_list, update=True, create=True):

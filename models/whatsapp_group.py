@@ -10,7 +10,7 @@ from .whatsapp_sync_mixin import to_naive_utc
 class WhatsappGroup(models.Model):
     """A WhatsApp group the account belongs to."""
     _name = 'whatsapp.group'
-    _inherit = 'whatsapp.sync.mixin'
+    _inherit = ['whatsapp.sync.mixin', 'whatsapp.related.mixin']
     _description = 'WhatsApp Group'
     _order = 'name, group_id'
     _upsert_key_fields = ('configuration_id', 'group_id')
@@ -42,33 +42,14 @@ class WhatsappGroup(models.Model):
         return [(group.id, group.name or group.group_id) for group in self]
 
     def _compute_counts(self):
-        for model_name, field_name in (('whatsapp.group.member', 'member_count'),
-                                       ('whatsapp.message', 'message_count')):
-            data = self.env[model_name].read_group(
-                [('group_id', 'in', self.ids)], ['group_id'], ['group_id'])
-            counts = {row['group_id'][0]: row['group_id_count'] for row in data}
-            for group in self:
-                group[field_name] = counts.get(group.id, 0)
+        self._count_related([('whatsapp.group.member', 'group_id', 'member_count'),
+                             ('whatsapp.message', 'group_id', 'message_count')])
 
     def action_open_members(self):
-        self.ensure_one()
-        return {
-            'type': 'ir.actions.act_window',
-            'name': _('Members'),
-            'res_model': 'whatsapp.group.member',
-            'view_mode': 'tree,form',
-            'domain': [('group_id', '=', self.id)],
-        }
+        return self._action_open_related('whatsapp.group.member', _('Members'), [('group_id', '=', self.id)])
 
     def action_open_messages(self):
-        self.ensure_one()
-        return {
-            'type': 'ir.actions.act_window',
-            'name': _('Messages'),
-            'res_model': 'whatsapp.message',
-            'view_mode': 'tree,form',
-            'domain': [('group_id', '=', self.id)],
-        }
+        return self._action_open_related('whatsapp.message', _('Messages'), [('group_id', '=', self.id)])
 
     @api.model
     def _vals_from_record(self, configuration, record):
