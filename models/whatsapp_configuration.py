@@ -171,7 +171,7 @@ class WhatsappConfiguration(models.Model):
         try:
             checks = client.check_numbers(numbers)
         except providers.ProviderError as error:
-            raise UserError(_('%s: the number check failed (%s).') % (self.name, error))
+            raise UserError(_('%(account)s: the number check failed (%(error)s).') % {'account': self.name, 'error': error})
         return {check.input: 'yes' if check.exists else 'no' for check in checks}
 
     @api.model_create_multi

@@ -507,16 +507,16 @@ class WhatsappSyncService(models.Model):
             try:
                 step()
             except (providers.AuthenticationError, providers.ConfigurationError) as error:
-                errors.append(_('%s: %s') % (kind, error))
+                errors.append(_('%(kind)s: %(error)s') % {'kind': kind, 'error': error})
                 return errors, True
             except providers.ProviderError as error:
-                errors.append(_('%s: %s') % (kind, error))
+                errors.append(_('%(kind)s: %(error)s') % {'kind': kind, 'error': error})
             except psycopg2.Error:
                 # the transaction may be aborted: _sync_configuration decides what survives
                 raise
             except Exception as error:  # recorded, so the next account still syncs
                 _logger.exception('WhatsApp sync of %s (%s) failed', configuration.name, kind)
-                errors.append(_('%s: unexpected error: %s') % (kind, error))
+                errors.append(_('%(kind)s: unexpected error: %(error)s') % {'kind': kind, 'error': error})
         return errors, False
 
     @api.model

@@ -334,9 +334,9 @@ class HttpClientMixin(object):
     default_page_size = 100
     max_page_size = 500
 
-    def _setup(self, token, base_url=None, device_id=None, timeout=30.0,
-               connect_timeout=10.0, max_retries=3, backoff_factor=0.5,
-               max_retry_after=60.0, page_size=None, sleep=None, session=None):
+    def __init__(self, token, base_url=None, device_id=None, timeout=30.0,
+                 connect_timeout=10.0, max_retries=3, backoff_factor=0.5,
+                 max_retry_after=60.0, page_size=None, sleep=None, session=None):
         token = (str(token).strip() if token is not None else '')
         if not token:
             raise ConfigurationError('%s: no API token is set' % self.label)

@@ -80,13 +80,8 @@ class WassengerClient(HttpClientMixin, ProviderClient):
         'revoke_invite_code', 'check_numbers', 'get_contact',
     ))
 
-    def __init__(self, token, base_url=None, device_id=None, timeout=30.0,
-                 connect_timeout=10.0, max_retries=3, backoff_factor=0.5,
-                 max_retry_after=60.0, page_size=None, sleep=None, session=None):
-        self._setup(token, base_url=base_url, device_id=device_id, timeout=timeout,
-                    connect_timeout=connect_timeout, max_retries=max_retries,
-                    backoff_factor=backoff_factor, max_retry_after=max_retry_after,
-                    page_size=page_size, sleep=sleep, session=session)
+    def __init__(self, token, *args, **settings):
+        super().__init__(token, *args, **settings)
         # group key -> Group from the last listing, so get_group knows names
         self._group_index = {}
 

@@ -87,14 +87,6 @@ class WhapiClient(HttpClientMixin, ProviderClient):
         'revoke_invite_code', 'check_numbers', 'check_numbers_batch', 'get_contact',
     ))
 
-    def __init__(self, token, base_url=None, device_id=None, timeout=30.0,
-                 connect_timeout=10.0, max_retries=3, backoff_factor=0.5,
-                 max_retry_after=60.0, page_size=None, sleep=None, session=None):
-        self._setup(token, base_url=base_url, device_id=device_id, timeout=timeout,
-                    connect_timeout=connect_timeout, max_retries=max_retries,
-                    backoff_factor=backoff_factor, max_retry_after=max_retry_after,
-                    page_size=page_size, sleep=sleep, session=session)
-
     def _auth_headers(self, token):
         return {'Authorization': 'Bearer %s' % token}
 

@@ -1,4 +1,5 @@
 # -*- coding: utf-8 -*-
+from . import whatsapp_result_mixin
 from . import whatsapp_sync_wizard
 from . import whatsapp_send_message
 from . import whatsapp_group_create

@@ -8,6 +8,7 @@ from .. import providers
 class WhatsappGroupCreate(models.TransientModel):
     """Create a real WhatsApp group; the local one exists only once the provider made it."""
     _name = 'whatsapp.group.create'
+    _inherit = ['whatsapp.result.mixin']
     _description = 'Create WhatsApp Group'
 
     configuration_id = fields.Many2one(
@@ -55,14 +56,11 @@ class WhatsappGroupCreate(models.TransientModel):
             self.env['whatsapp.sync.service'].sudo()._apply_participant_changes(configuration, [
                 providers.ParticipantChange(group_id=group_record.group_id, contact_ids=list(creation.added),
                                             action='add')])
-        lines = [_('Group "%s" created with %d participants.') % (group.display_name, len(creation.added))]
+        lines = [_('Group "%(group)s" created with %(count)d participants.') % {
+            'group': group.display_name, 'count': len(creation.added)}]
         for key, reason in creation.refused:
-            lines.append(_('%s was not added: %s') % (key, reason))
-        self.write({'state': 'done', 'group_id': group.id, 'result_message': '\n'.join(lines)})
-        return {
-            'type': 'ir.actions.act_window', 'res_model': self._name, 'res_id': self.id,
-            'view_mode': 'form', 'target': 'new', 'name': _('Group Created'),
-        }
+            lines.append(_('%(person)s was not added: %(reason)s') % {'person': key, 'reason': reason})
+        return self._show_result(_('Group Created'), '\n'.join(lines), group_id=group.id)
 
     def action_open_group(self):
         self.ensure_one()

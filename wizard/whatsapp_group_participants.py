@@ -8,6 +8,7 @@ ACTIONS = [('add', 'Add'), ('remove', 'Remove'), ('promote', 'Make Admin'), ('de
 class WhatsappGroupParticipants(models.TransientModel):
     """Add, remove, promote or demote participants; local members follow the provider's answer."""
     _name = 'whatsapp.group.participants'
+    _inherit = ['whatsapp.result.mixin']
     _description = 'Manage WhatsApp Group Participants'
 
     group_id = fields.Many2one('whatsapp.group', required=True, readonly=True)
@@ -30,9 +31,5 @@ class WhatsappGroupParticipants(models.TransientModel):
         label = dict(ACTIONS)[self.action]
         lines = [_('%(action)s: %(count)d done.') % {'action': label, 'count': len(result.done)}]
         for key, reason in result.refused:
-            lines.append(_('%s refused: %s') % (key, reason))
-        self.write({'state': 'done', 'result_message': '\n'.join(lines)})
-        return {
-            'type': 'ir.actions.act_window', 'res_model': self._name, 'res_id': self.id,
-            'view_mode': 'form', 'target': 'new', 'name': _('Participants'),
-        }
+            lines.append(_('%(person)s refused: %(reason)s') % {'person': key, 'reason': reason})
+        return self._show_result(_('Participants'), '\n'.join(lines))

@@ -17,6 +17,7 @@ _logger = logging.getLogger(__name__)
 class WhatsappSendMessage(models.TransientModel):
     """Send a text or a file to contacts, groups, partners or a typed number."""
     _name = 'whatsapp.send.message'
+    _inherit = ['whatsapp.result.mixin']
     _description = 'Send WhatsApp Message'
 
     configuration_id = fields.Many2one(
@@ -169,25 +170,14 @@ class WhatsappSendMessage(models.TransientModel):
             if error:
                 vals.update({'message_id': 'failed-%s' % uuid.uuid4().hex, 'status': 'failed',
                              'error_message': error})
-                lines.append(_('%s: failed (%s)') % (label, error))
+                lines.append(_('%(recipient)s: failed (%(reason)s)') % {'recipient': label, 'reason': error})
             else:
                 # The provider's own reference is kept even when it is the only id yet
                 # (Wassenger queues first): a later status names both, and the row is renamed.
                 whatsapp_id = getattr(result, 'whatsapp_message_id', None) or result.message_id
                 vals.update({'message_id': whatsapp_id, 'status': 'sent', 'provider_ref': result.message_id})
-                lines.append(_('%s: sent') % label)
+                lines.append(_('%(recipient)s: sent') % {'recipient': label})
             vals_list.append(vals)
         by_key, _stats = Message._upsert(vals_list)
-        self.write({
-            'state': 'done',
-            'result_message': '\n'.join(lines),
-            'message_ids': [(6, 0, [record.id for record in by_key.values()])],
-        })
-        return {
-            'type': 'ir.actions.act_window',
-            'res_model': self._name,
-            'res_id': self.id,
-            'view_mode': 'form',
-            'target': 'new',
-            'name': _('Send Result'),
-        }
+        return self._show_result(_('Send Result'), '\n'.join(lines),
+                                 message_ids=[(6, 0, [record.id for record in by_key.values()])])

@@ -14,6 +14,7 @@ KINDS_BY_TYPE = {
 class WhatsappSyncWizard(models.TransientModel):
     """Sync chosen kinds of data of one or all of the user's accounts, now."""
     _name = 'whatsapp.sync.wizard'
+    _inherit = ['whatsapp.result.mixin']
     _description = 'WhatsApp Sync Wizard'
 
     sync_type = fields.Selection(
@@ -58,16 +59,5 @@ class WhatsappSyncWizard(models.TransientModel):
         if self.configuration_id and not configurations:
             raise UserError(_('You may not sync the account %s, or it is archived.') % self.configuration_id.name)
         logs, action = service._get_service()._start(configurations, self._kinds(), self.message_limit, 'wizard')
-        self.write({
-            'state': 'done',
-            'result_message': '%s\n%s' % (action['params']['title'], action['params']['message']),
-            'log_ids': [(6, 0, logs.ids)],
-        })
-        return {
-            'type': 'ir.actions.act_window',
-            'res_model': self._name,
-            'res_id': self.id,
-            'view_mode': 'form',
-            'target': 'new',
-            'name': _('Sync Result'),
-        }
+        return self._show_result(_('Sync Result'), '%s\n%s' % (action['params']['title'], action['params']['message']),
+                                 log_ids=[(6, 0, logs.ids)])
