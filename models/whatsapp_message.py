@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+import datetime
+
 from odoo import _, api, fields, models
 from odoo.tools import plaintext2html
 
@@ -14,6 +16,8 @@ MESSAGE_TYPE_SELECTION = [
     ('group_invite', 'Group Invite'), ('event', 'Event'), ('interactive', 'Interactive'),
     ('order', 'Order'), ('product', 'Product'), ('story', 'Story'), ('unknown', 'Other'),
 ]
+#: how far apart a send and its first sight in a sync may be to be the same message
+SENT_MATCH_MINUTES = 15
 STATUS_SELECTION = [
     ('pending', 'Pending'), ('sent', 'Sent'), ('delivered', 'Delivered'), ('read', 'Read'),
     ('played', 'Played'), ('failed', 'Failed'), ('deleted', 'Deleted'),
@@ -181,6 +185,39 @@ class WhatsappMessage(models.Model):
             if whatsapp_id and whatsapp_id not in taken:
                 message.write({'message_id': whatsapp_id, 'provider_ref': reference})
                 taken.add(whatsapp_id)
+
+    @api.model
+    def _adopt_sent_messages(self, configuration, records):
+        """Give messages sent from Odoo their WhatsApp id when a sync first meets them.
+
+        A provider that queues sends (Wassenger) answers with its own id; the
+        message is stored under it until a status update or this sync names
+        the WhatsApp id. Matched on chat and text within a few minutes of the
+        send, oldest first; one query per page, only for pages with our own
+        messages.
+        """
+        outgoing = [rec for rec in records if rec.from_me]
+        if not outgoing:
+            return
+        self.flush(['message_id', 'provider_ref', 'chat_id', 'body', 'message_date'])
+        self.env.cr.execute("""
+            SELECT id, message_id, chat_id, body, message_date FROM whatsapp_message
+             WHERE configuration_id = %s AND from_me AND provider_ref = message_id
+             ORDER BY message_date, id""", (configuration.id,))
+        waiting = self.env.cr.fetchall()
+        if not waiting:
+            return
+        known = {row[1] for row in waiting}
+        window = datetime.timedelta(minutes=SENT_MATCH_MINUTES)
+        for rec in outgoing:
+            if rec.message_id in known:
+                continue
+            sent_at = to_naive_utc(rec.timestamp)
+            for index, (row_id, _queue_id, chat_id, body, sent) in enumerate(waiting):
+                if chat_id == rec.chat_id and (body or '') == (rec.body or '') and abs(sent - sent_at) <= window:
+                    self.browse(row_id).write({'message_id': rec.message_id})
+                    del waiting[index]
+                    break
 
     def _post_on_partners(self):
         """Post received messages of linked contacts on their partner's chatter, once each."""

@@ -693,6 +693,7 @@ class WhatsappSyncService(models.Model):
                 people.add(rec.chat_id)
         contact_ids = self.env['whatsapp.contact'].sudo()._ensure(configuration, people)
         group_ids = self.env['whatsapp.group'].sudo()._ensure(configuration, groups)
+        Message._adopt_sent_messages(configuration, records)
         vals_list = [Message._vals_from_record(configuration, rec, contact_ids, group_ids) for rec in records]
         by_key, stats = Message._upsert(vals_list)
         if log:

@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
 import base64
+import datetime
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -124,3 +125,17 @@ class TestSend(WhatsappCase):
         self.assertEqual(Message.search_count([('configuration_id', '=', self.config_b.id),
                                                ('body', '=', 'Hola')]), 1)
         self.assertEqual(sent.status, 'read')
+
+    def test_queued_send_adopted_by_the_next_sync(self):
+        wizard = self._send(configuration_id=self.config_b.id, phone='+34600000001', body='See you at 6')
+        sent = wizard.message_ids
+        self.assertEqual(sent.chat_id, '34600000001')
+        synced = providers.Message(
+            message_id='3EB0SYNCED', chat_id='34600000001',
+            timestamp=sent.message_date.replace(tzinfo=datetime.timezone.utc), from_me=True,
+            message_type='text', body='See you at 6', status='delivered')
+        self.env['whatsapp.sync.service']._store_messages(self.config_b, None, [synced])
+        self.assertEqual(sent.message_id, '3EB0SYNCED')
+        self.assertEqual(sent.status, 'delivered')
+        self.assertEqual(self.env['whatsapp.message'].search_count(
+            [('configuration_id', '=', self.config_b.id), ('body', '=', 'See you at 6')]), 1)

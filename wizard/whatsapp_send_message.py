@@ -144,7 +144,8 @@ class WhatsappSendMessage(models.TransientModel):
         for label, target, contact_id, group_id, refusal in recipients:
             vals = {
                 'configuration_id': configuration.id,
-                'chat_id': target or False,
+                # stored as syncs store it (person key, not '+E.164'), so the two meet
+                'chat_id': target.lstrip('+') if target else False,
                 'chat_type': 'group' if group_id else 'contact',
                 'from_me': True,
                 'direction': 'out',
@@ -172,10 +173,12 @@ class WhatsappSendMessage(models.TransientModel):
                              'error_message': error})
                 lines.append(_('%(recipient)s: failed (%(reason)s)') % {'recipient': label, 'reason': error})
             else:
-                # The provider's own reference is kept even when it is the only id yet
-                # (Wassenger queues first): a later status names both, and the row is renamed.
-                whatsapp_id = getattr(result, 'whatsapp_message_id', None) or result.message_id
-                vals.update({'message_id': whatsapp_id, 'status': 'sent', 'provider_ref': result.message_id})
+                # A provider that queues first (Wassenger) answers only with its own id: it is
+                # kept as provider_ref, equal to message_id until a status update or a sync
+                # names the WhatsApp id, and the row is renamed then.
+                whatsapp_id = getattr(result, 'whatsapp_message_id', None)
+                vals.update({'message_id': whatsapp_id or result.message_id, 'status': 'sent',
+                             'provider_ref': result.message_id if whatsapp_id != result.message_id else False})
                 lines.append(_('%(recipient)s: sent') % {'recipient': label})
             vals_list.append(vals)
         by_key, _stats = Message._upsert(vals_list)
