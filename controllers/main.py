@@ -48,14 +48,16 @@ class WhatsappWebhookController(http.Controller):
         Unknown account or bad signature: 4xx and nothing written. Malformed
         payload: 400 and a log line, never a 500 the provider would retry.
         """
+        if provider not in providers.PROVIDERS or len(key) < 20:
+            return _reply(404, error='unknown webhook')
         length = request.httprequest.content_length
         if length is not None and length > MAX_WEBHOOK_BYTES:
             return _reply(413, error='payload too large')
+        # Both providers send a Content-Length; a chunked body reads as empty and fails
+        # the signature check below.
         raw_body = request.httprequest.stream.read(MAX_WEBHOOK_BYTES + 1)
         if len(raw_body) > MAX_WEBHOOK_BYTES:
             return _reply(413, error='payload too large')
-        if provider not in providers.PROVIDERS or len(key) < 20:
-            return _reply(404, error='unknown webhook')
         # As superuser, not as the public user: partners and notes it creates belong to Odoo.
         configuration = request.env['whatsapp.configuration'].with_user(SUPERUSER_ID).with_context(
             active_test=False).search([('webhook_key', '=', key), ('provider', '=', provider)], limit=1)

@@ -55,7 +55,12 @@ class ResPartner(models.Model):
         contacts = self.env['whatsapp.contact'].sudo().search(
             [('phone', 'in', list(by_phone)), ('partner_id', '=', False)])
         for phone in set(contacts.mapped('phone')):
-            contacts.filtered(lambda contact: contact.phone == phone).write({'partner_id': by_phone[phone]})
+            partner = self.browse(by_phone[phone])
+            # a company's partner links only its company's accounts' contacts
+            matching = contacts.filtered(lambda contact: contact.phone == phone and (
+                not partner.company_id or contact.configuration_id.company_id == partner.company_id))
+            if matching:
+                matching.write({'partner_id': partner.id})
 
     def _compute_whatsapp_message_count(self):
         data = self.env['whatsapp.message'].read_group(

@@ -4,13 +4,16 @@ import logging
 import secrets
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .. import providers
 
 _logger = logging.getLogger(__name__)
 
 PROVIDER_SELECTION = [('whapi', 'WHAPI Cloud'), ('wassenger', 'Wassenger')]
+#: readable by WhatsApp managers only: field ``groups`` guards read(), the checks
+#: below guard what Odoo 14 leaves open (search domains, group-by, ordering)
+SECRET_FIELDS = ('token', 'webhook_key', 'webhook_secret')
 #: changing these makes the account untested again
 CREDENTIAL_FIELDS = ('token', 'provider', 'api_url', 'device_id')
 #: changing these may point the account at another WhatsApp number
@@ -107,6 +110,34 @@ class WhatsappConfiguration(models.Model):
             if not config.api_url or config.api_url in defaults:
                 config.api_url = providers.default_base_url(config.provider) if config.provider else False
 
+    # ------------------------------------------------------------------
+    # Secrets: no search, group-by or sort on them for non-managers
+    # ------------------------------------------------------------------
+    def _check_secret_fields(self, names):
+        if self.env.su or self.env.user.has_group('whatsapp_integration.group_whatsapp_manager'):
+            return
+        used = {str(name).split('.')[0].split(':')[0].strip().split(' ')[0] for name in names if name}
+        if used & set(SECRET_FIELDS):
+            raise AccessError(_('Only WhatsApp managers may use the credentials of an account.'))
+
+    @staticmethod
+    def _domain_field_names(domain):
+        return [leaf[0] for leaf in domain or [] if isinstance(leaf, (list, tuple)) and len(leaf) == 3
+                and isinstance(leaf[0], str)]
+
+    @api.model
+    def _search(self, args, offset=0, limit=None, order=None, count=False, access_rights_uid=None):
+        self._check_secret_fields(self._domain_field_names(args) + (order or '').split(','))
+        return super()._search(args, offset=offset, limit=limit, order=order, count=count,
+                               access_rights_uid=access_rights_uid)
+
+    @api.model
+    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        groupbys = [groupby] if isinstance(groupby, str) else list(groupby or [])
+        self._check_secret_fields(self._domain_field_names(domain) + list(fields or []) + groupbys
+                                  + (orderby or '').split(','))
+        return super().read_group(domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
+
     @api.depends('provider', 'webhook_key')
     def _compute_webhook_url(self):
         base_url = self.env['ir.config_parameter'].sudo().get_param('web.base.url', '')
@@ -184,13 +215,20 @@ class WhatsappConfiguration(models.Model):
     def write(self, vals):
         if vals.get('post_to_chatter') and 'chatter_since' not in vals:
             vals = dict(vals, chatter_since=fields.Datetime.now())
-        if any(name in vals for name in CREDENTIAL_FIELDS) and 'connection_state' not in vals:
+        changed = [name for name in CREDENTIAL_FIELDS if name in vals and any(
+            (config.sudo()[name] or False) != (vals[name] or False) for config in self)]
+        if changed and 'connection_state' not in vals:
             # New credentials are untested: scheduled syncs wait for Test Connection.
             vals = dict(vals, connection_state='draft', connection_message=False)
-            if any(name in vals for name in ACCOUNT_IDENTITY_FIELDS):
+            if set(changed) & set(ACCOUNT_IDENTITY_FIELDS):
                 # Possibly another WhatsApp number: its history is not ours to skip.
                 vals['last_message_date'] = False
-        return super().write(vals)
+        result = super().write(vals)
+        if vals.get('create_partners'):
+            self.env['whatsapp.contact'].sudo().search([
+                ('configuration_id', 'in', self.ids), ('partner_id', '=', False), ('phone_valid', '=', True),
+            ])._link_partners()
+        return result
 
     def _compute_counts(self):
         self._count_related([('whatsapp.contact', 'configuration_id', 'contact_count'),

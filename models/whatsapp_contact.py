@@ -80,25 +80,33 @@ class WhatsappContact(models.Model):
             return
         Partner = self.env['res.partner'].sudo()
         partner_by_phone = {}
-        for row in Partner.search_read([('whatsapp_phone', 'in', list(set(candidates.mapped('phone'))))],
-                                       ['whatsapp_phone'], order='id'):
-            partner_by_phone.setdefault(row['whatsapp_phone'], row['id'])
+        companies = candidates.mapped('configuration_id.company_id').ids
+        for row in Partner.search_read([('whatsapp_phone', 'in', list(set(candidates.mapped('phone')))),
+                                        ('company_id', 'in', [False] + companies)],
+                                       ['whatsapp_phone', 'company_id'], order='id'):
+            company = row['company_id'] and row['company_id'][0]
+            partner_by_phone.setdefault((row['whatsapp_phone'], company), row['id'])
+        def partner_of(contact):
+            # a partner of the account's company, else a partner shared by all companies
+            company = contact.configuration_id.company_id.id
+            return partner_by_phone.get((contact.phone, company)) or partner_by_phone.get((contact.phone, False))
+
         to_create = candidates.filtered(
-            lambda contact: contact.phone not in partner_by_phone and contact.configuration_id.create_partners)
+            lambda contact: not partner_of(contact) and contact.configuration_id.create_partners)
         if to_create:
             new_vals = {}
             for contact in to_create:
-                new_vals.setdefault(contact.phone, {
+                new_vals.setdefault((contact.phone, contact.configuration_id.company_id.id), {
                     'name': contact.name or contact.pushname or contact.phone,
                     'mobile': contact.phone,
                     'company_id': contact.configuration_id.company_id.id,
                 })
-            phones = list(new_vals)
-            for phone, partner in zip(phones, Partner.create([new_vals[phone] for phone in phones])):
-                partner_by_phone[phone] = partner.id
+            keys = list(new_vals)
+            for key, partner in zip(keys, Partner.create([new_vals[key] for key in keys])):
+                partner_by_phone[(key[0], partner.company_id.id or False)] = partner.id
         by_partner = {}
         for contact in candidates:
-            partner_id = partner_by_phone.get(contact.phone)
+            partner_id = partner_of(contact)
             if partner_id:
                 by_partner.setdefault(partner_id, self.browse())
                 by_partner[partner_id] |= contact

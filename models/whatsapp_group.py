@@ -30,8 +30,9 @@ class WhatsappGroup(models.Model):
     can_manage = fields.Boolean(related='configuration_id.can_manage_groups')
     can_use_invite_links = fields.Boolean(related='configuration_id.can_use_invite_links')
     members_synced_at = fields.Datetime(
-        string='Members Synced Since', readonly=True,
-        help='When the members of this group were first read; scheduled syncs re-read them daily.')
+        string='Members Checked', readonly=True,
+        help='When the members of this group were last compared with WhatsApp; scheduled syncs compare '
+             'them again once a day.')
 
     _sql_constraints = [
         ('group_unique', 'UNIQUE(configuration_id, group_id)',

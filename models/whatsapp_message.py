@@ -182,7 +182,15 @@ class WhatsappMessage(models.Model):
         for message in candidates:
             reference = message.provider_ref if message.provider_ref in pairs else message.message_id
             whatsapp_id = pairs.get(reference)
-            if whatsapp_id and whatsapp_id not in taken:
+            if not whatsapp_id or message.message_id == whatsapp_id:
+                continue
+            if whatsapp_id in taken:
+                # A sync or webhook stored it first: that row is the message; the queued
+                # copy only lends it the reference and the send error, if any.
+                twin = self.search([('configuration_id', '=', configuration.id), ('message_id', '=', whatsapp_id)])
+                twin.write({'provider_ref': reference, 'error_message': twin.error_message or message.error_message})
+                message.unlink()
+            else:
                 message.write({'message_id': whatsapp_id, 'provider_ref': reference})
                 taken.add(whatsapp_id)
 
@@ -196,24 +204,27 @@ class WhatsappMessage(models.Model):
         send, oldest first; one query per page, only for pages with our own
         messages.
         """
-        outgoing = [rec for rec in records if rec.from_me]
+        outgoing = sorted((rec for rec in records if rec.from_me), key=lambda rec: rec.timestamp)
         if not outgoing:
             return
         self.flush(['message_id', 'provider_ref', 'chat_id', 'body', 'message_date'])
-        self.env.cr.execute("""
-            SELECT id, message_id, chat_id, body, message_date FROM whatsapp_message
-             WHERE configuration_id = %s AND from_me AND provider_ref = message_id
-             ORDER BY message_date, id""", (configuration.id,))
-        waiting = self.env.cr.fetchall()
-        if not waiting:
+        self.env.cr.execute("""SELECT message_id FROM whatsapp_message
+                                WHERE configuration_id = %s AND message_id = ANY(%s)""",
+                            (configuration.id, [rec.message_id for rec in outgoing]))
+        stored = {row[0] for row in self.env.cr.fetchall()}
+        outgoing = [rec for rec in outgoing if rec.message_id not in stored]
+        if not outgoing:
             return
-        known = {row[1] for row in waiting}
         window = datetime.timedelta(minutes=SENT_MATCH_MINUTES)
-        for rec in outgoing:
-            if rec.message_id in known:
-                continue
-            sent_at = to_naive_utc(rec.timestamp)
-            for index, (row_id, _queue_id, chat_id, body, sent) in enumerate(waiting):
+        times = [to_naive_utc(rec.timestamp) for rec in outgoing]
+        self.env.cr.execute("""
+            SELECT id, chat_id, body, message_date FROM whatsapp_message
+             WHERE configuration_id = %s AND from_me AND provider_ref = message_id
+               AND message_date BETWEEN %s AND %s
+             ORDER BY message_date, id""", (configuration.id, min(times) - window, max(times) + window))
+        waiting = self.env.cr.fetchall()
+        for rec, sent_at in zip(outgoing, times):
+            for index, (row_id, chat_id, body, sent) in enumerate(waiting):
                 if chat_id == rec.chat_id and (body or '') == (rec.body or '') and abs(sent - sent_at) <= window:
                     self.browse(row_id).write({'message_id': rec.message_id})
                     del waiting[index]

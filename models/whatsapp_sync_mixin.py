@@ -2,10 +2,14 @@
 import datetime
 import logging
 
+import psycopg2
+
 from odoo import api, fields, models
 
 _logger = logging.getLogger(__name__)
 
+#: unique_violation, serialization_failure: a concurrent transaction stored the key
+CONCURRENT_INSERT_ERRORS = ('23505', '40001')
 #: rows per multi-row INSERT (about 20 parameters each)
 INSERT_BATCH_SIZE = 500
 
@@ -131,38 +135,63 @@ class WhatsappSyncMixin(models.AbstractModel):
         webhook, another worker) committed meanwhile is left to it, instead of
         failing the page or the send.
         """
+        # callers run as superuser after their own checks; never a path around the rules
         self.check_access_rights('create')
+        assert self.env.su, 'the batch insert bypasses record rules'
+
         defaults = {name: field.default(self) for name, field in self._fields.items()
                     if field.store and field.column_type and field.default and name not in models.MAGIC_COLUMNS}
         names = sorted(set(defaults) | {name for vals in vals_list for name in vals})
         columns = [self._fields[name] for name in names]
         keys = self._upsert_key_fields
-        created = []
-        for start in range(0, len(vals_list), INSERT_BATCH_SIZE):
-            chunk = vals_list[start:start + INSERT_BATCH_SIZE]
+        row_format = '(%s, %s, now() at time zone \'UTC\', now() at time zone \'UTC\', ' \
+            + ', '.join(field.column_format for field in columns) + ')'
+
+        def insert(chunk):
             params = []
             for vals in chunk:
-                params.append(self.env.uid)
-                params.append(self.env.uid)
+                params += [self.env.uid, self.env.uid]
                 for name, field in zip(names, columns):
                     value = vals[name] if name in vals else defaults.get(name)
                     params.append(field.convert_to_column(value, self, vals))
-            row = '(%s, %s, now() at time zone \'UTC\', now() at time zone \'UTC\', ' \
-                + ', '.join(field.column_format for field in columns) + ')'
             query = 'INSERT INTO "{table}" (create_uid, write_uid, create_date, write_date, {cols}) ' \
                     'VALUES {rows} ON CONFLICT ({keys}) DO NOTHING RETURNING id, {keys}'.format(
                         table=self._table, cols=', '.join('"%s"' % name for name in names),
-                        rows=', '.join([row] * len(chunk)), keys=', '.join('"%s"' % name for name in keys))
-            self.env.cr.execute(query, params)
-            stored = {tuple(found[1:]): found[0] for found in self.env.cr.fetchall()}
-            for vals in chunk:
-                record_id = stored.get(tuple(vals[name] for name in keys))
-                if record_id:
-                    created.append((vals, self.browse(record_id)))
-            if len(stored) < len(chunk):
-                _logger.info('%s: %d rows were stored meanwhile by a concurrent transaction',
-                             self._name, len(chunk) - len(stored))
+                        rows=', '.join([row_format] * len(chunk)), keys=', '.join('"%s"' % name for name in keys))
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(query, params)
+                stored = {tuple(found[1:]): found[0] for found in self.env.cr.fetchall()}
+            return [(vals, self.browse(stored[tuple(vals[name] for name in keys)])) for vals in chunk
+                    if tuple(vals[name] for name in keys) in stored]
+
+        created = []
+        for start in range(0, len(vals_list), INSERT_BATCH_SIZE):
+            chunk = vals_list[start:start + INSERT_BATCH_SIZE]
+            try:
+                created += insert(chunk)
+            except psycopg2.Error as error:
+                # Odoo runs REPEATABLE READ: a key committed by a concurrent transaction
+                # after our snapshot is a serialization failure, not a silent conflict.
+                if error.pgcode not in CONCURRENT_INSERT_ERRORS:
+                    raise
+                for vals in chunk:
+                    try:
+                        created += insert([vals])
+                    except psycopg2.Error as row_error:
+                        if row_error.pgcode not in CONCURRENT_INSERT_ERRORS:
+                            raise
+                        _logger.info('%s: %s was stored meanwhile by a concurrent transaction',
+                                     self._name, tuple(vals[name] for name in keys))
+        self._invalidate_inverses(names)
         return created
+
+    def _invalidate_inverses(self, names):
+        """New rows bypassed the ORM: one2many caches of their parents must be re-read."""
+        for name in names:
+            field = self._fields[name]
+            if field.type == 'many2one':
+                for inverse in self._field_inverses[field]:
+                    self.env.cache.invalidate([(inverse, None)])
 
     def _upsert_read_existing(self, key_fields, value_fields, keys):
         """Read the rows of ``keys`` in one query, as plain column values.

@@ -5,6 +5,7 @@ import threading
 import time
 
 import psycopg2
+from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 
 from odoo import SUPERUSER_ID, _, api, fields, http, models
 from odoo.exceptions import AccessError
@@ -23,6 +24,8 @@ WATERMARK_OVERLAP_MINUTES = 5
 MAX_SKIP_DETAILS = 20
 #: invite links fetched per account and run when the account asks for them
 INVITE_LINKS_PER_RUN = 20
+#: scheduled runs re-compare a group's members when last compared longer ago than this
+MEMBER_REFRESH_HOURS = 24
 #: groups whose members are fetched one by one, stored together
 MEMBER_FETCH_BATCH = 20
 
@@ -105,6 +108,8 @@ class WhatsappSyncService(models.Model):
         watermark yet (None: 50, or 200 when ``full``); 0 imports the whole
         history the provider holds. Syncs queued from the UI run first.
         """
+        if not (self.env.su or self.env.user.has_group('whatsapp_integration.group_whatsapp_manager')):
+            raise AccessError(_('Only the scheduler and WhatsApp managers sync every account.'))
         if message_limit is None:
             message_limit = FULL_MESSAGE_LIMIT if full else DEFAULT_MESSAGE_LIMIT
         service = self._get_service()
@@ -201,9 +206,14 @@ class WhatsappSyncService(models.Model):
         Request = self.env['whatsapp.sync.request'].sudo()
         while True:
             # SKIP LOCKED: two crons running at once never take the same request
-            self.env.cr.execute("""SELECT id FROM whatsapp_sync_request WHERE state = 'pending'
-                                   ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""")
-            row = self.env.cr.fetchone()
+            try:
+                with self.env.cr.savepoint():
+                    self.env.cr.execute("""SELECT id FROM whatsapp_sync_request WHERE state = 'pending'
+                                           ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""")
+                    row = self.env.cr.fetchone()
+            except psycopg2.OperationalError:
+                # another cron took one after this snapshot began: it runs it
+                return
             if not row:
                 return
             request = Request.browse(row[0])
@@ -244,6 +254,8 @@ class WhatsappSyncService(models.Model):
 
     def check_cron_status(self):
         """Check Cron Status: each cron's state, interval and next run."""
+        if not self.env.user.has_group('whatsapp_integration.group_whatsapp_user'):
+            raise AccessError(_('Only WhatsApp users can see the scheduled syncs.'))
         return self.env['whatsapp.configuration']._notify(
             _('Scheduled actions'), self._cron_status_text(), 'info')
 
@@ -458,7 +470,7 @@ class WhatsappSyncService(models.Model):
             state = 'skipped'
         except psycopg2.Error as error:
             if not self._commit_allowed():
-                raise  # a user's request: Odoo rolls it back (and retries a serialization failure)
+                raise  # the transaction is aborted (see _sync_kinds): the request fails whole
             # Cron path: pages already committed stay; drop the aborted rest, record why, go on.
             _logger.exception('WhatsApp sync of %s failed in the database', configuration.name)
             self.env.cr.rollback()
@@ -481,7 +493,7 @@ class WhatsappSyncService(models.Model):
         return log
 
     def _account_lock(self, configuration):
-        return _AdvisoryLock(self.pool, SYNC_LOCK_NAMESPACE, configuration.id)
+        return _AdvisoryLock(self.env, SYNC_LOCK_NAMESPACE, configuration.id)
 
     def _sync_kinds(self, configuration, log, kinds, full, message_limit, refresh_recent):
         """Run each kind; return the error texts and whether the provider refused the
@@ -511,9 +523,12 @@ class WhatsappSyncService(models.Model):
                 return errors, True
             except providers.ProviderError as error:
                 errors.append(_('%(kind)s: %(error)s') % {'kind': kind, 'error': error})
-            except psycopg2.Error:
-                # the transaction may be aborted: _sync_configuration decides what survives
-                raise
+            except psycopg2.Error as error:
+                if self.env.cr._cnx.get_transaction_status() == TRANSACTION_STATUS_INERROR:
+                    raise  # aborted transaction: _sync_configuration decides what survives
+                # the page's savepoint rolled back; the transaction goes on like after any error
+                _logger.warning('WhatsApp sync of %s (%s): database error %s', configuration.name, kind, error)
+                errors.append(_('%(kind)s: database error: %(error)s') % {'kind': kind, 'error': error})
             except Exception as error:  # recorded, so the next account still syncs
                 _logger.exception('WhatsApp sync of %s (%s) failed', configuration.name, kind)
                 errors.append(_('%(kind)s: unexpected error: %(error)s') % {'kind': kind, 'error': error})
@@ -569,6 +584,7 @@ class WhatsappSyncService(models.Model):
         def store_members(records):
             self._store_members(configuration, log, records)
 
+        refreshed_before = fields.Datetime.now() - datetime.timedelta(hours=MEMBER_REFRESH_HOURS)
         invite_budget = [INVITE_LINKS_PER_RUN if configuration.fetch_invite_links
                          and configuration._provider_supports('get_invite_code') else 0]
         for page in client.iter_groups():
@@ -577,15 +593,15 @@ class WhatsappSyncService(models.Model):
                 self._fetch_new_invite_links(client, log, list(by_key.values()), invite_budget)
             if not with_members:
                 continue
-            # An hourly run does not re-compare thousands of listed members: only
-            # groups never synced, or every group when members are due a refresh.
-            listed = [rec for rec in page.items if rec.members is not None and (
-                refresh_members or not by_key[(configuration.id, rec.group_id)].members_synced_at)]
+            # An hourly run does not re-compare thousands of members: only those of groups
+            # never synced or last compared a day ago, or all when a refresh is asked.
+            due = [rec for rec in page.items if refresh_members or _members_due(
+                by_key.get((configuration.id, rec.group_id)), refreshed_before)]
+            listed = [rec for rec in due if rec.members is not None]
             if listed:
                 self._store_page(log, providers.Page(items=listed, skipped=_participant_skips(listed)),
                                  store_members)
-            to_fetch = [rec.group_id for rec in page.items if rec.members is None and (
-                refresh_members or not by_key[(configuration.id, rec.group_id)].members_synced_at)]
+            to_fetch = [rec.group_id for rec in due if rec.members is None]
             for start in range(0, len(to_fetch), MEMBER_FETCH_BATCH):
                 fetched = providers.Page()
                 for group_id in to_fetch[start:start + MEMBER_FETCH_BATCH]:
@@ -624,9 +640,16 @@ class WhatsappSyncService(models.Model):
         group_ids = Group._ensure(configuration, [rec.group_id for rec in group_records])
         seed = {member.contact_id: member for rec in group_records for member in rec.members}
         contact_ids = Contact._ensure(configuration, list(seed), records=seed)
+        # A key missing from group_ids / contact_ids was stored meanwhile by a concurrent
+        # transaction this one cannot see yet: that group is left to it (and the next run).
+        group_records = [rec for rec in group_records if rec.group_id in group_ids]
         vals_list = []
+        incomplete = set()
         for rec in group_records:
             for member in rec.members:
+                if member.contact_id not in contact_ids:
+                    incomplete.add(rec.group_id)
+                    continue
                 vals_list.append({
                     'group_id': group_ids[rec.group_id],
                     'contact_id': contact_ids[member.contact_id],
@@ -636,15 +659,18 @@ class WhatsappSyncService(models.Model):
         by_key, stats = Member._upsert(vals_list)
         kept = {record.id for record in by_key.values()}
         # A group with unreadable participants keeps its other members: one of them may be those.
-        complete = [group_ids[rec.group_id] for rec in group_records if not getattr(rec, 'skipped', None)]
+        complete = [group_ids[rec.group_id] for rec in group_records
+                    if not getattr(rec, 'skipped', None) and rec.group_id not in incomplete]
         stale = Member.search([('group_id', 'in', complete), ('id', 'not in', list(kept))])
         if log:
             log._add_stats('members', stats)
             log.members_removed += len(stale)
         stale.unlink()
-        first_time = Group.browse(list(group_ids.values())).filtered(lambda group: not group.members_synced_at)
-        if first_time:
-            first_time.write({'members_synced_at': fields.Datetime.now()})
+        # written at most daily, so a re-run with no remote change writes nothing
+        refreshed_before = fields.Datetime.now() - datetime.timedelta(hours=MEMBER_REFRESH_HOURS)
+        due = Group.browse(list(group_ids.values())).filtered(lambda group: _members_due(group, refreshed_before))
+        if due:
+            due.write({'members_synced_at': fields.Datetime.now()})
 
     def _sync_messages(self, configuration, client, log, message_limit, refresh_recent):
         """Messages from the watermark (less an overlap), or the most recent ones.
@@ -751,7 +777,9 @@ class WhatsappSyncService(models.Model):
             configuration, [key for change in changes for key in change.contact_ids])
         applied = 0
         for change in changes:
-            group_id = group_ids[change.group_id]
+            group_id = group_ids.get(change.group_id)
+            if not group_id:
+                continue  # stored meanwhile by a concurrent transaction; the next sync reconciles
             keys = [contact_ids[key] for key in change.contact_ids if key in contact_ids]
             if change.action == 'remove':
                 members = Member.search([('group_id', '=', group_id), ('contact_id', 'in', keys)])
@@ -779,6 +807,11 @@ class WhatsappSyncService(models.Model):
             '\n'.join(lines), 'warning' if errors else 'success')
 
 
+def _members_due(group, refreshed_before):
+    """Whether a group's member list is to be compared again (never, or over a day ago)."""
+    return group is not None and (not group.members_synced_at or group.members_synced_at < refreshed_before)
+
+
 def _participant_skips(group_records):
     """Participants the provider layer could not read, for the log's skip count."""
     return [skipped for rec in group_records for skipped in (getattr(rec, 'skipped', None) or [])]
@@ -788,19 +821,28 @@ class _AdvisoryLock(object):
     """Session-level PostgreSQL advisory lock on a connection of its own.
 
     Session-level, so it outlives the per-page commits of the cron path and is
-    seen by every worker and server on the database. Its own connection runs
-    nothing but lock and unlock, so an aborted sync transaction can never keep
-    the lock: the unlock always runs, and a dead process drops its connection.
+    seen by every worker and server on the database. Its own connection, in
+    autocommit (never "idle in transaction", so it holds back no VACUUM), runs
+    nothing but lock and unlock: an aborted sync transaction cannot keep the
+    lock, and a dead process drops its connection and the lock with it.
+    Under HttpCase the registry hands out the test cursor itself, so there the
+    lock is a transaction lock on the sync's own cursor.
     """
 
-    def __init__(self, registry, namespace, key):
-        self.registry = registry
+    def __init__(self, env, namespace, key):
+        self.env = env
         self.keys = (namespace, key)
         self.cr = None
 
     def __enter__(self):
-        self.cr = self.registry.cursor()
+        if self.env.registry.in_test_mode():
+            self.env.cr.execute('SELECT pg_try_advisory_xact_lock(%s, %s)', self.keys)
+            if not self.env.cr.fetchone()[0]:
+                raise SyncAlreadyRunning()
+            return self
+        self.cr = self.env.registry.cursor()
         try:
+            self.cr.autocommit(True)
             self.cr.execute('SELECT pg_try_advisory_lock(%s, %s)', self.keys)
             locked = self.cr.fetchone()[0]
         except Exception:
@@ -812,8 +854,13 @@ class _AdvisoryLock(object):
         return self
 
     def __exit__(self, exc_type, exc_value, traceback):
+        if self.cr is None:
+            return False
         try:
             self.cr.execute('SELECT pg_advisory_unlock(%s, %s)', self.keys)
+        except psycopg2.Error as error:
+            # closing the connection below releases the lock all the same
+            _logger.warning('WhatsApp sync lock %s not released explicitly: %s', self.keys, error)
         finally:
             self.cr.close()
         return False

@@ -139,3 +139,20 @@ class TestSend(WhatsappCase):
         self.assertEqual(sent.status, 'delivered')
         self.assertEqual(self.env['whatsapp.message'].search_count(
             [('configuration_id', '=', self.config_b.id), ('body', '=', 'See you at 6')]), 1)
+
+    def test_identical_sends_are_adopted_one_to_one(self):
+        first = self._send(configuration_id=self.config_b.id, phone='+34600000001', body='OK').message_ids
+        second = self._send(configuration_id=self.config_b.id, phone='+34600000001', body='OK').message_ids
+
+        def synced(message_id, message):
+            return providers.Message(
+                message_id=message_id, chat_id='34600000001', from_me=True, message_type='text', body='OK',
+                timestamp=message.message_date.replace(tzinfo=datetime.timezone.utc), status='sent')
+        store = self.env['whatsapp.sync.service']._store_messages
+        store(self.config_b, None, [synced('W1', first)])
+        self.assertEqual(first.message_id, 'W1')
+        # the next page holds both: W1 is already stored, W2 is the second send
+        store(self.config_b, None, [synced('W1', first), synced('W2', second)])
+        self.assertEqual(second.message_id, 'W2')
+        self.assertEqual(self.env['whatsapp.message'].search_count(
+            [('configuration_id', '=', self.config_b.id), ('body', '=', 'OK')]), 2)

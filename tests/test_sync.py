@@ -246,17 +246,25 @@ class TestSync(WhatsappCase):
         self.env['whatsapp.sync.service'].cron_sync_all_data()
         self.assertFalse(self.remote_a.requests)
 
-    @mute_logger('odoo.sql_db')
+    @mute_logger('odoo.sql_db', 'odoo.addons.whatsapp_integration.models.whatsapp_sync_service')
     def test_lock_released_after_a_database_error(self):
-        import psycopg2
         from unittest.mock import patch
         self.remote_a.add_messages(3)
+        self.remote_b.add_messages(2, prefix='b')
         Service = type(self.env['whatsapp.sync.service'])
 
+        original = Service._store_messages
+
         def broken(service, configuration, log, records):
-            service.env.cr.execute('SELECT 1 / 0')
-        with patch.object(Service, '_store_messages', broken), self.assertRaises(psycopg2.Error):
+            if configuration == self.config_a:
+                service.env.cr.execute('SELECT 1 / 0')
+            return original(service, configuration, log, records)
+        with patch.object(Service, '_store_messages', broken):
             self.env['whatsapp.sync.service'].cron_sync_all_data()
+        log = self.last_log(self.config_a)
+        self.assertEqual(log.state, 'error', 'the page rolled back; the error is recorded')
+        self.assertIn('database error', log.error_message)
+        self.assertEqual(self.last_log(self.config_b).state, 'success', 'the other account still synced')
         with self.registry.cursor() as other_cr:
             other_cr.execute('SELECT pg_try_advisory_lock(%s, %s)', (0x57A5, self.config_a.id))
             self.assertTrue(other_cr.fetchone()[0], 'the account lock was released')

@@ -49,7 +49,8 @@ class WhatsappGroupCreate(models.TransientModel):
             group_record.description = self.description
         Group = self.env['whatsapp.group'].sudo()
         by_key, _stats = Group._upsert([Group._vals_from_record(configuration, group_record)])
-        group = by_key[(configuration.id, group_record.group_id)]
+        group = by_key.get((configuration.id, group_record.group_id)) or Group.search(
+            [('configuration_id', '=', configuration.id), ('group_id', '=', group_record.group_id)])
         if group_record.members is not None:
             self.env['whatsapp.sync.service'].sudo()._store_members(configuration, None, [group_record])
         elif creation.added:
