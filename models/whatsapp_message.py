@@ -145,6 +145,11 @@ class WhatsappMessage(models.Model):
             })
         return vals
 
+    def write(self, vals):
+        if 'from_me' in vals and 'direction' not in vals:
+            vals = dict(vals, direction='out' if vals['from_me'] else 'in')
+        return super().write(vals)
+
     @api.model
     def _apply_status_updates(self, configuration, updates):
         """Apply delivery statuses to stored messages; return how many changed.

@@ -204,6 +204,10 @@ class WhatsappSyncService(models.Model):
     def _process_sync_requests(self):
         """Run the queued UI syncs, oldest first, and notify each user of the result."""
         Request = self.env['whatsapp.sync.request'].sudo()
+        stale_before = fields.Datetime.subtract(fields.Datetime.now(), hours=STALE_REQUEST_HOURS)
+        Request.search([('state', '=', 'running'), ('write_date', '<', stale_before)]).write({
+            'state': 'done', 'result': _('Interrupted (the server stopped while it ran); its sync logs tell '
+                                         'what was stored.')})
         while True:
             # SKIP LOCKED: two crons running at once never take the same request
             try:
