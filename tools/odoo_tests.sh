@@ -10,56 +10,27 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 module=whatsapp_integration
 
-odoo_bin=$(command -v odoo || true)
-if [ -z "$odoo_bin" ]; then
-    echo "Odoo 14.0 not found on PATH (no 'odoo' command): Odoo tests NOT run."
-    exit 3
+. "$repo/tools/odoo_cluster.sh"
+find_odoo
+found=$?
+if [ $found -ne 0 ]; then
+    echo "$odoo_missing: Odoo tests NOT run."
+    exit $found
 fi
-version=$("$odoo_bin" --version 2>/dev/null | head -n 1)
-case "$version" in
-    *" 14.0"*) ;;
-    *) echo "'odoo' on PATH is not Odoo 14.0 ($version): Odoo tests NOT run."; exit 3 ;;
-esac
-odoo_python=$(head -n 1 "$odoo_bin" | sed -n 's/^#!\s*//p' | awk '{print $1}')
-if [ -z "$odoo_python" ] || ! "$odoo_python" -c 'import odoo' 2>/dev/null; then
-    echo "Cannot find the Python that runs $odoo_bin: Odoo tests NOT run."
-    exit 3
-fi
-odoo_addons=$("$odoo_python" -c 'import os, odoo.addons; print(",".join(p for p in odoo.addons.__path__ if os.path.isdir(os.path.join(p, "base"))))')
-if ! "$odoo_python" -c 'import requests, phonenumbers' 2>/dev/null; then
-    echo "Installing the addon's runtime requirements into Odoo's Python ($odoo_python)"
-    "$odoo_python" -m pip install -q -r "$repo/requirements.txt" || exit 1
-fi
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
-    echo "PostgreSQL server binaries not found: Odoo tests NOT run."
-    exit 1
-fi
-echo "Odoo tests: $version ($odoo_bin), PostgreSQL from $pg_bin"
+ensure_addon_requirements "$repo" || exit 1
+echo "Odoo tests: $odoo_version ($odoo_bin), PostgreSQL from $pg_bin"
 
 work=$(mktemp -d /tmp/whatsapp-odoo-tests.XXXXXX)
-chmod 755 "$work"
-mkdir -p "$work/addons" "$work/data" "$work/sock"
-ln -s "$repo" "$work/addons/$module"
-chown postgres "$work/sock"
-mkdir -p "$work/pg" && chown postgres "$work/pg" && chmod 700 "$work/pg"
-pg_port=$(( 20000 + RANDOM % 20000 ))
-http_port=$(( 40000 + RANDOM % 20000 ))
-as_postgres() { su postgres -s /bin/bash -c "$*"; }
-
 cleanup() {
-    as_postgres "'$pg_bin/pg_ctl' -D '$work/pg' -m immediate stop" >/dev/null 2>&1
+    stop_cluster "$work"
     rm -rf "$work"
 }
 trap cleanup EXIT
+start_cluster "$work" || exit 1
+ln -s "$repo" "$work/addons/$module"
+http_port=$(free_port)
 
-as_postgres "'$pg_bin/initdb' -D '$work/pg' -U odoo -A trust -E UTF8 --locale=C.UTF-8" >"$work/initdb.log" 2>&1 \
-    || { cat "$work/initdb.log"; exit 1; }
-as_postgres "'$pg_bin/pg_ctl' -D '$work/pg' -l '$work/sock/postgres.log' -w -o \"-k '$work/sock' -p $pg_port -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" start" \
-    >/dev/null || { cat "$work/sock/postgres.log"; exit 1; }
-
-odoo_args=(--addons-path="$odoo_addons,$work/addons" --db_host="$work/sock" --db_port="$pg_port"
-           --db_user=odoo --data-dir="$work/data" --http-port="$http_port" --http-interface=127.0.0.1
+odoo_args=(--addons-path="$odoo_addons,$work/addons" "${db_args[@]}" --http-port="$http_port" --http-interface=127.0.0.1
            --without-demo=all --log-level=info -d whatsapp_test)
 
 failed=0

@@ -22,17 +22,10 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 module=whatsapp_integration
 out_dir=${1:-$repo/static/description}
 
-odoo_bin=$(command -v odoo || true)
-if [ -z "$odoo_bin" ] || ! "$odoo_bin" --version 2>/dev/null | grep -q ' 14\.0'; then
-    echo "Odoo 14.0 not found on PATH as 'odoo'." >&2
-    exit 3
-fi
-odoo_python=$(head -n 1 "$odoo_bin" | sed -n 's/^#!\s*//p' | awk '{print $1}')
-odoo_addons=$("$odoo_python" -c 'import os, odoo.addons; print(",".join(p for p in odoo.addons.__path__ if os.path.isdir(os.path.join(p, "base"))))')
+. "$repo/tools/odoo_cluster.sh"
+find_odoo || { found=$?; echo "$odoo_missing." >&2; exit $found; }
 "$odoo_python" -c 'import freezegun' 2>/dev/null || "$odoo_python" -m pip install -q freezegun
-"$odoo_python" -c 'import requests, phonenumbers' 2>/dev/null || "$odoo_python" -m pip install -q -r "$repo/requirements.txt"
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-[ -x "$pg_bin/initdb" ] || { echo "PostgreSQL server binaries not found." >&2; exit 1; }
+ensure_addon_requirements "$repo"
 
 chromium_bin=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$chromium_bin" ] || ! command -v pngquant >/dev/null || ! command -v optipng >/dev/null; then
@@ -43,14 +36,6 @@ if [ -z "$chromium_bin" ] || ! command -v pngquant >/dev/null || ! command -v op
 fi
 
 work=$(mktemp -d /tmp/whatsapp-screenshots.XXXXXX)
-chmod 755 "$work"
-mkdir -p "$work/addons" "$work/data" "$work/sock" "$work/png"
-ln -s "$repo" "$work/addons/$module"
-chown postgres "$work/sock"
-mkdir -p "$work/pg" && chown postgres "$work/pg" && chmod 700 "$work/pg"
-as_postgres() { su postgres -s /bin/bash -c "$*"; }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-pg_port=$(free_port)
 http_port=$(free_port)
 server_pid=
 
@@ -59,21 +44,19 @@ cleanup() {
         kill "$server_pid" 2>/dev/null || true
         wait "$server_pid" 2>/dev/null || true
     fi
-    as_postgres "'$pg_bin/pg_ctl' -D '$work/pg' -m immediate stop" >/dev/null 2>&1 || true
+    stop_cluster "$work"
     if [ -n "${KEEP_SCREENSHOT_WORK:-}" ]; then echo "work dir kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 fail() { echo "FAILED: $1" >&2; [ -f "${2:-}" ] && tail -n 40 "$2" >&2; exit 1; }
 
-echo "[1/5] PostgreSQL cluster on port $pg_port, installing $module"
-as_postgres "'$pg_bin/initdb' -D '$work/pg' -U odoo -A trust -E UTF8 --locale=C.UTF-8" >"$work/initdb.log" 2>&1 \
-    || fail "initdb" "$work/initdb.log"
-as_postgres "'$pg_bin/pg_ctl' -D '$work/pg' -l '$work/sock/postgres.log' -w -o \"-k '$work/sock' -p $pg_port -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" start" \
-    >/dev/null || fail "pg_ctl start" "$work/sock/postgres.log"
+echo "[1/5] PostgreSQL cluster, installing $module"
+start_cluster "$work" || fail "PostgreSQL cluster"
+mkdir -p "$work/png"
+ln -s "$repo" "$work/addons/$module"
 
 db=whatsapp_screenshots
-odoo_args=(--addons-path="$odoo_addons,$work/addons" --db_host="$work/sock" --db_port="$pg_port"
-           --db_user=odoo --data-dir="$work/data" --without-demo=all -d "$db")
+odoo_args=(--addons-path="$odoo_addons,$work/addons" "${db_args[@]}" --without-demo=all -d "$db")
 "$odoo_bin" "${odoo_args[@]}" --no-http --log-level=warn -i "$module" --stop-after-init >"$work/install.log" 2>&1 \
     || fail "install" "$work/install.log"
 
