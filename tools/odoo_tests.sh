@@ -15,6 +15,9 @@ find_odoo
 found=$?
 if [ $found -ne 0 ]; then
     echo "$odoo_missing: Odoo tests NOT run."
+    echo "To run them, put an Odoo 14.0 on PATH as 'odoo': on this project's machines"
+    echo "'../shared/odoo14/install.sh' does it in a minute; elsewhere install Odoo 14.0 from"
+    echo "source (README, Development) or run the tests in the official odoo:14.0 container."
     exit $found
 fi
 ensure_addon_requirements "$repo" || exit 1
@@ -38,11 +41,10 @@ run_step() {  # name, log file, odoo args...
     local name=$1 log=$2; shift 2
     "$odoo_bin" "${odoo_args[@]}" --stop-after-init "$@" >"$log" 2>&1
     local status=$?
-    # Odoo logs test failures and real problems at ERROR or CRITICAL level.
+    # ERROR/CRITICAL of any module, and warnings of this module's loggers or files
+    # (bad view, duplicate label, deprecated call, ...), are problems: tools/log_problems.py.
     local problems
-    # Warnings about this module (bad view, duplicate label, ...) count as problems too.
-    problems=$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ ((ERROR|CRITICAL) |WARNING .*whatsapp)' "$log" \
-               | grep -v 'skip sending email')
+    problems=$("$odoo_python" "$repo/tools/log_problems.py" "$log" "$module" "$repo/")
     if [ $status -ne 0 ] || [ -n "$problems" ]; then
         echo "FAILED: $name (exit $status)"
         if [ -n "$problems" ]; then echo "$problems" | head -n 40; else tail -n 40 "$log"; fi
@@ -53,7 +55,9 @@ run_step() {  # name, log file, odoo args...
     fi
 }
 
-run_step "install with tests" "$work/install.log" -i "$module" --test-enable --test-tags "/$module"
+# ODOO_TEST_TAGS narrows the run while developing, e.g. "/$module:TestWebhooks" (Odoo's
+# --test-tags syntax); the default, and CI, run every test of the module.
+run_step "install with tests" "$work/install.log" -i "$module" --test-enable --test-tags "${ODOO_TEST_TAGS:-/$module}"
 # Odoo 14 logs "Starting <Class>.<test> ..." for each test and "FAIL: " / "ERROR: " for each failure.
 test_logger="odoo\.addons\.$module\.tests\.[a-z_]+: "
 ran=$(grep -cE "${test_logger}Starting " "$work/install.log")
