@@ -2,6 +2,7 @@
 from . import whatsapp_sync_mixin
 from . import whatsapp_related_mixin
 from . import whatsapp_configuration
+from . import whatsapp_credential
 from . import whatsapp_contact
 from . import whatsapp_group
 from . import whatsapp_group_member

@@ -7,12 +7,12 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .. import providers
+from .whatsapp_credential import new_webhook_key
 
 _logger = logging.getLogger(__name__)
 
 PROVIDER_SELECTION = [('whapi', 'WHAPI Cloud'), ('wassenger', 'Wassenger')]
-#: readable by WhatsApp managers only: field ``groups`` guards read(), the checks
-#: below guard what Odoo 14 leaves open (search domains, group-by, ordering)
+#: kept in whatsapp.credential, which only WhatsApp managers can access
 SECRET_FIELDS = ('token', 'webhook_key', 'webhook_secret')
 #: changing these makes the account untested again
 CREDENTIAL_FIELDS = ('token', 'provider', 'api_url', 'device_id')
@@ -33,6 +33,7 @@ class WhatsappConfiguration(models.Model):
     provider = fields.Selection(PROVIDER_SELECTION, required=True, default='whapi')
     token = fields.Char(
         string='API Token', groups='whatsapp_integration.group_whatsapp_manager', copy=False,
+        compute='_compute_credentials', inverse='_inverse_token', search='_search_token',
         help='WHAPI channel token, or Wassenger API key. Only WhatsApp managers can read it.')
     api_url = fields.Char(
         string='API Base URL', compute='_compute_api_url', store=True, readonly=False,
@@ -73,11 +74,12 @@ class WhatsappConfiguration(models.Model):
         readonly=True, copy=False,
         help='Messages received since this time are posted on partners; set when the option is enabled.')
     webhook_key = fields.Char(
-        groups='whatsapp_integration.group_whatsapp_manager', copy=False, readonly=True, index=True,
-        default=lambda self: secrets.token_urlsafe(32),
+        groups='whatsapp_integration.group_whatsapp_manager', copy=False, readonly=True,
+        compute='_compute_credentials', search='_search_webhook_key',
         help='The unguessable part of this account\'s webhook URL.')
     webhook_secret = fields.Char(
         groups='whatsapp_integration.group_whatsapp_manager', copy=False,
+        compute='_compute_credentials', inverse='_inverse_webhook_secret', search='_search_webhook_secret',
         help='Authenticates the provider\'s calls: the WHAPI custom header value, or the Wassenger '
              'signing secret. Filled by Register Webhook.')
     webhook_url = fields.Char(compute='_compute_webhook_url', groups='whatsapp_integration.group_whatsapp_manager')
@@ -111,32 +113,73 @@ class WhatsappConfiguration(models.Model):
                 config.api_url = providers.default_base_url(config.provider) if config.provider else False
 
     # ------------------------------------------------------------------
-    # Secrets: no search, group-by or sort on them for non-managers
+    # Secrets: stored in whatsapp.credential (managers only), shown here
     # ------------------------------------------------------------------
-    def _check_secret_fields(self, names):
-        if self.env.su or self.env.user.has_group('whatsapp_integration.group_whatsapp_manager'):
-            return
-        used = {str(name).split('.')[0].split(':')[0].strip().split(' ')[0] for name in names if name}
-        if used & set(SECRET_FIELDS):
-            raise AccessError(_('Only WhatsApp managers may use the credentials of an account.'))
+    def _credential(self):
+        """This account's credentials row, created when missing; for server-side use only."""
+        self.ensure_one()
+        Credential = self.env['whatsapp.credential'].sudo()
+        credential = Credential.search([('configuration_id', '=', self.id)], limit=1)
+        return credential or Credential.create({'configuration_id': self.id})
 
-    @staticmethod
-    def _domain_field_names(domain):
-        return [leaf[0] for leaf in domain or [] if isinstance(leaf, (list, tuple)) and len(leaf) == 3
-                and isinstance(leaf[0], str)]
+    @api.depends_context('uid')
+    def _compute_credentials(self):
+        # Read as the current user, never as superuser: a caller without access to the
+        # credentials (an onchange or an export reaching these fields) gets nothing.
+        Credential = self.env['whatsapp.credential']
+        by_config = {}
+        if self.ids and Credential.check_access_rights('read', raise_exception=False):
+            by_config = {credential.configuration_id.id: credential for credential in Credential.search(
+                [('configuration_id', 'in', self.ids)])}
+        for config in self:
+            credential = by_config.get(config.id)
+            for name in SECRET_FIELDS:
+                config[name] = credential[name] if credential else False
+
+    def _write_credential(self, name):
+        # one field per inverse: the other secret may not be in the cache yet
+        self.env['whatsapp.credential'].check_access_rights('write')
+        for config in self:
+            config._credential().write({name: config[name] or False})
+
+    def _inverse_token(self):
+        self._write_credential('token')
+
+    def _inverse_webhook_secret(self):
+        self._write_credential('webhook_secret')
+
+    def _search_credential(self, name, operator, value):
+        # as the current user: refused for anyone who may not read credentials
+        credentials = self.env['whatsapp.credential'].search([(name, operator, value)])
+        return [('id', 'in', credentials.mapped('configuration_id').ids)]
+
+    def _search_token(self, operator, value):
+        return self._search_credential('token', operator, value)
+
+    def _search_webhook_key(self, operator, value):
+        return self._search_credential('webhook_key', operator, value)
+
+    def _search_webhook_secret(self, operator, value):
+        return self._search_credential('webhook_secret', operator, value)
 
     @api.model
-    def _search(self, args, offset=0, limit=None, order=None, count=False, access_rights_uid=None):
-        self._check_secret_fields(self._domain_field_names(args) + (order or '').split(','))
-        return super()._search(args, offset=offset, limit=limit, order=order, count=count,
-                               access_rights_uid=access_rights_uid)
+    def _find_by_webhook_key(self, provider, key):
+        """The account a webhook URL names, archived ones included (server side)."""
+        credential = self.env['whatsapp.credential'].sudo().search([('webhook_key', '=', key)], limit=1)
+        configuration = credential.configuration_id.sudo().with_context(active_test=False)
+        return configuration if configuration.provider == provider else self.browse()
 
-    @api.model
-    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
-        groupbys = [groupby] if isinstance(groupby, str) else list(groupby or [])
-        self._check_secret_fields(self._domain_field_names(domain) + list(fields or []) + groupbys
-                                  + (orderby or '').split(','))
-        return super().read_group(domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
+    def action_rotate_webhook_key(self):
+        """A new webhook URL (managers): the old one stops working at once."""
+        self.check_access_rights('write')
+        self.check_access_rule('write')
+        for config in self:
+            config._credential().write({'webhook_key': new_webhook_key()})
+        self.sudo().write({'webhook_registered_at': False})
+        self.invalidate_cache(['webhook_key', 'webhook_url'])
+        return self._notify(_('Webhook URL changed'), _(
+            'The previous webhook URL no longer works. Register the webhook again (or paste the new '
+            'URL in the provider\'s dashboard) so the provider calls the new one.'), 'warning')
 
     @api.depends('provider', 'webhook_key')
     def _compute_webhook_url(self):
@@ -210,7 +253,10 @@ class WhatsappConfiguration(models.Model):
         for vals in vals_list:
             if vals.get('post_to_chatter'):
                 vals.setdefault('chatter_since', fields.Datetime.now())
-        return super().create(vals_list)
+        configurations = super().create(vals_list)
+        for configuration in configurations:
+            configuration._credential()  # every account gets its own webhook key
+        return configurations
 
     def write(self, vals):
         if vals.get('post_to_chatter') and 'chatter_since' not in vals:
@@ -245,7 +291,7 @@ class WhatsappConfiguration(models.Model):
         params = self.env['ir.config_parameter'].sudo()
         return providers.make_client(
             config.provider,
-            token=config.token,
+            token=config._credential().token,
             base_url=config.api_url or None,
             device_id=config.device_id or None,
             # Tunable without a code change (System Parameters). Large pages mean
@@ -289,7 +335,8 @@ class WhatsappConfiguration(models.Model):
         self.check_access_rights('write')
         self.check_access_rule('write')
         config = self.sudo()
-        secret = config.webhook_secret or secrets.token_urlsafe(32)
+        credential = config._credential()
+        secret = credential.webhook_secret or secrets.token_urlsafe(32)
         try:
             registration = config._make_provider_client().register_webhook(config.webhook_url, secret)
         except providers.ProviderError as error:
@@ -297,10 +344,9 @@ class WhatsappConfiguration(models.Model):
                 'The provider refused: %s. If Odoo is not reachable from the internet yet, expose it '
                 '(public URL or tunnel) and set the provider\'s webhook to:\n%s') % (error, config.webhook_url),
                 'danger')
-        config.write({
-            'webhook_secret': registration.secret or secret,
-            'webhook_registered_at': fields.Datetime.now(),
-        })
+        credential.write({'webhook_secret': registration.secret or secret})
+        config.write({'webhook_registered_at': fields.Datetime.now()})
+        config.invalidate_cache(['webhook_secret'])
         if config.provider == 'wassenger' and not registration.secret:
             return self._notify(_('Webhook registered, secret needed'), _(
                 'Wassenger did not return the webhook\'s signing secret, so Odoo cannot verify its calls yet. '

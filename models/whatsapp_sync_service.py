@@ -82,8 +82,14 @@ class WhatsappSyncService(models.Model):
         default='idle', required=True, readonly=True)
     last_sync_time = fields.Datetime(readonly=True)
     last_sync_message = fields.Text(
-        readonly=True, groups='whatsapp_integration.group_whatsapp_manager',
+        compute='_compute_last_sync_message', groups='whatsapp_integration.group_whatsapp_manager',
         help='Outcome per account of the last run; users see their own accounts\' runs below.')
+    # The last run's outcome is read from its logs, as the reader: no text column that a
+    # read_group aggregate could expose to someone who may not see every account's runs.
+    last_run_log_ids = fields.Many2many(
+        'whatsapp.sync.log', 'whatsapp_sync_service_last_run_rel', 'service_id', 'log_id',
+        readonly=True, groups='whatsapp_integration.group_whatsapp_manager')
+    last_run_empty = fields.Boolean(readonly=True, groups='whatsapp_integration.group_whatsapp_manager')
     cron_status = fields.Text(compute='_compute_cron_status', string='Scheduled Syncs')
     cron_hourly_active = fields.Boolean(
         string='Hourly Sync', compute='_compute_cron_flags', inverse='_inverse_cron_flags')
@@ -407,15 +413,12 @@ class WhatsappSyncService(models.Model):
         logs = self.env['whatsapp.sync.log']
         for configuration in configurations:
             logs |= self._sync_configuration(configuration, kinds, full, message_limit, trigger, refresh_recent)
-        if not configurations:
-            status, message = 'success', _('No active WhatsApp account to sync.')
-        else:
-            status = 'error' if any(log.state == 'error' for log in logs) else 'success'
-            message = '\n'.join('%s: %s' % (log.configuration_id.name, log.summary) for log in logs)
+        status = 'error' if any(log.state == 'error' for log in logs) else 'success'
         self._write_status({
             'sync_status': status,
             'last_sync_time': fields.Datetime.now(),
-            'last_sync_message': message,
+            'last_run_log_ids': [(6, 0, logs.ids)],
+            'last_run_empty': not configurations,
         })
         self._commit()
         return logs
@@ -430,6 +433,18 @@ class WhatsappSyncService(models.Model):
                 self.write(values)
         except psycopg2.OperationalError as error:
             _logger.info('WhatsApp sync status not recorded (%s); another run is writing it.', error)
+
+    @api.depends('last_run_log_ids', 'last_run_empty')
+    @api.depends_context('uid')
+    def _compute_last_sync_message(self):
+        for service in self:
+            if service.sudo().last_run_empty:
+                service.last_sync_message = _('No active WhatsApp account to sync.')
+                continue
+            # as the reader: record rules drop the runs of accounts they may not see
+            logs = self.env['whatsapp.sync.log'].search([('id', 'in', service.sudo().last_run_log_ids.ids)])
+            service.last_sync_message = '\n'.join(
+                '%s: %s' % (log.configuration_id.name, log.summary) for log in logs) or False
 
     def _sync_configuration(self, configuration, kinds, full, message_limit, trigger, refresh_recent):
         """Sync one account under its lock and return its log row."""
