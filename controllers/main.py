@@ -54,17 +54,18 @@ class WhatsappWebhookController(http.Controller):
         if length is not None and length > MAX_WEBHOOK_BYTES:
             return _reply(413, error='payload too large')
         # Both providers send a Content-Length; a chunked body reads as empty and fails
-        # the signature check below.
-        raw_body = request.httprequest.stream.read(MAX_WEBHOOK_BYTES + 1)
+        # the signature check below. Cached: when Odoo re-runs this request after a
+        # serialization failure, the retry reads the same body again.
+        raw_body = request.httprequest.get_data(cache=True)
         if len(raw_body) > MAX_WEBHOOK_BYTES:
             return _reply(413, error='payload too large')
         # As superuser, not as the public user: partners and notes it creates belong to Odoo.
-        configuration = request.env['whatsapp.configuration'].with_user(SUPERUSER_ID).with_context(
-            active_test=False).search([('webhook_key', '=', key), ('provider', '=', provider)], limit=1)
+        configuration = request.env['whatsapp.configuration'].with_user(SUPERUSER_ID)._find_by_webhook_key(
+            provider, key)
         if not configuration:
             return _reply(404, error='unknown webhook')
         if not providers.verify_webhook(provider, raw_body, request.httprequest.headers,
-                                        configuration.webhook_secret):
+                                        configuration._credential().webhook_secret):
             _logger.warning('WhatsApp webhook for account %s rejected: bad or missing signature',
                             configuration.id)
             return _reply(401, error='invalid signature')

@@ -127,6 +127,8 @@ def _decode_json(raw_body, label):
         raise BadPayloadError('%s webhook: the body is not UTF-8 text' % label)
     try:
         return json.loads(text)
+    except RecursionError:
+        raise BadPayloadError('%s webhook: the JSON is nested too deeply' % label)
     except ValueError as exc:
         # The position is enough to debug; the body itself may hold personal data.
         where = ' (line %s, column %s)' % (exc.lineno, exc.colno) if hasattr(exc, 'lineno') else ''

@@ -9,3 +9,5 @@ from . import test_webhooks
 from . import test_background
 from . import test_group_management
 from . import test_resilience
+from . import test_credentials
+from . import test_isolation

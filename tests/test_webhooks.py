@@ -2,6 +2,10 @@
 import hashlib
 import hmac
 import json
+from unittest.mock import patch
+
+import psycopg2
+import psycopg2.errorcodes
 
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
@@ -22,8 +26,8 @@ def whapi_text(message_id, chat, body, from_me=False, sender='34600000001', time
             'status': 'sent' if from_me else 'delivered'}
 
 
-@tagged('post_install', '-at_install')
-class TestWebhooks(HttpCase):
+class WebhookCase(HttpCase):
+    """Two accounts with webhook secrets, and helpers posting through real HTTP."""
 
     def setUp(self):
         super().setUp()
@@ -54,6 +58,10 @@ class TestWebhooks(HttpCase):
 
     def _messages(self, configuration):
         return self.Message.search([('configuration_id', '=', configuration.id)])
+
+
+@tagged('post_install', '-at_install')
+class TestWebhooks(WebhookCase):
 
     # -- authentication ------------------------------------------------------------------
     @mute_logger(CONTROLLER_LOGGER)
@@ -185,3 +193,59 @@ class TestWebhooks(HttpCase):
         response = self._post(self.wassenger, {'event': 'message:in:new', 'data': {}})
         self.assertEqual(response.status_code, 401)
         self.assertFalse(self.Message.search([]))
+
+
+class _SerializationFailure(psycopg2.OperationalError):
+    """What PostgreSQL raises when two transactions update one row at once."""
+
+    @property
+    def pgcode(self):
+        return psycopg2.errorcodes.SERIALIZATION_FAILURE
+
+
+@tagged('post_install', '-at_install')
+class TestWebhookRetries(WebhookCase):
+    """Odoo re-runs a request whose transaction hit a serialization failure."""
+
+    def _fail_first_call(self):
+        calls = []
+        original = type(self.env['whatsapp.configuration'])._process_webhook
+
+        def flaky(configuration, batch):
+            calls.append(len(batch.messages) + len(batch.statuses))
+            result = original(configuration, batch)
+            if len(calls) == 1:
+                raise _SerializationFailure('could not serialize access due to concurrent update')
+            return result
+        patcher = patch.object(type(self.env['whatsapp.configuration']), '_process_webhook', flaky)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        return calls
+
+    @mute_logger('odoo.service.model')
+    def test_a_retried_webhook_reads_its_body_again_and_stores_once(self):
+        calls = self._fail_first_call()
+        payload = whapi('messages', 'post', messages=[whapi_text('r1', '34600000001@s.whatsapp.net', 'retry me')])
+        response = self._post_whapi(payload)
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(calls, [1, 1], 'the retry saw the same event')
+        self.assertEqual(self._messages(self.whapi).mapped('body'), ['retry me'])
+
+    @mute_logger('odoo.service.model')
+    def test_a_retried_signed_webhook_still_verifies(self):
+        calls = self._fail_first_call()
+        payload = {'id': 'evt-r', 'object': 'message', 'event': 'message:in:new',
+                   'device': {'id': self.wassenger.device_id}, 'data': {
+                       'id': 'WS1', 'type': 'text', 'flow': 'inbound', 'body': 'signed retry',
+                       'from': '34600000001@c.us', 'fromNumber': '+34600000001',
+                       'chat': {'id': '34600000001@c.us', 'type': 'chat'}, 'timestamp': 1767225600,
+                       'date': '2026-01-01T00:00:00Z', 'ack': 'delivered'}}
+        response = self._post_wassenger(payload)
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(len(calls), 2)
+        self.assertEqual(len(self._messages(self.wassenger)), 1)
+
+    @mute_logger(CONTROLLER_LOGGER)
+    def test_json_nested_too_deeply_is_a_400(self):
+        response = self._post_whapi(None, raw=b'[' * 100000 + b']' * 100000)
+        self.assertEqual(response.status_code, 400)

@@ -509,3 +509,9 @@ def test_wassenger_bad_message_is_skipped():
     assert batch.messages == [] and [(s.kind, s.external_id) for s in batch.skipped] == [('message', 'X1')]
     batch = parse_webhook('wassenger', body_of(wass_event('message:in:new', 'not an object')))
     assert batch.skipped[0].kind == 'message'
+
+
+@pytest.mark.parametrize('provider', ['whapi', 'wassenger'])
+def test_json_nested_too_deeply_is_a_bad_payload(provider):
+    with pytest.raises(BadPayloadError, match='nested too deeply'):
+        parse_webhook(provider, b'[' * 100000 + b']' * 100000)
