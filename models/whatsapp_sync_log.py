@@ -14,7 +14,8 @@ class WhatsappSyncLog(models.Model):
     configuration_id = fields.Many2one(
         'whatsapp.configuration', string='Account', required=True, ondelete='cascade', index=True)
     trigger = fields.Selection(
-        [('cron', 'Scheduled'), ('manual', 'Sync Now'), ('wizard', 'Sync Wizard'), ('other', 'Other')],
+        [('cron', 'Scheduled'), ('manual', 'Sync Now'), ('wizard', 'Sync Wizard'), ('webhook', 'Webhook'),
+         ('other', 'Other')],
         default='other', required=True)
     full_sync = fields.Boolean()
     state = fields.Selection(

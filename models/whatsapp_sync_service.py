@@ -12,6 +12,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import plaintext2html
 
 from .. import providers
+from .whatsapp_sync_mixin import to_naive_utc
 
 _logger = logging.getLogger(__name__)
 
@@ -564,21 +565,71 @@ class WhatsappSyncService(models.Model):
         return None
 
     def _store_page(self, log, page, store):
-        """Store one provider page in a savepoint, count it and its skipped items."""
-        with self.env.cr.savepoint():
-            result = store(page.items)
-        if page.skipped:
-            details = (log.skipped_details or '').splitlines()
-            for skipped in page.skipped[:max(0, MAX_SKIP_DETAILS - len(details))]:
-                details.append('%s %s: %s' % (skipped.kind, skipped.external_id or '?', skipped.reason))
-            log.write({'skipped_count': log.skipped_count + len(page.skipped),
-                       'skipped_details': '\n'.join(details)})
+        """Store one provider page, count it and its skipped items.
+
+        Returns what ``store`` returns: the records by key (a dict), or the
+        newest message time, unstorable messages included: they are recorded
+        as skipped and must not hold the watermark back, or every later run
+        would stop on them again.
+        """
+        results, unstorable = self._store_tolerant(page.items, store)
+        skipped = list(page.skipped) + [skip for _rec, skip in unstorable]
+        self._record_skipped(log, skipped)
         self._commit()
         # Pages of a long history must not pile up in the ORM cache.
         self.env['whatsapp.sync.log'].invalidate_cache()
         for model in ('whatsapp.contact', 'whatsapp.group', 'whatsapp.group.member', 'whatsapp.message'):
             self.env[model].invalidate_cache()
-        return result
+        if any(isinstance(result, dict) for result in results):
+            merged = {}
+            for result in results:
+                merged.update(result or {})
+            return merged
+        moments = [result for result in results if isinstance(result, datetime.datetime)]
+        moments += [to_naive_utc(rec.timestamp) for rec, _skip in unstorable if getattr(rec, 'timestamp', None)]
+        return max(moments) if moments else None
+
+    def _store_tolerant(self, items, store):
+        """``store(items)`` in a savepoint; when the database refuses some value,
+        store the items one by one and return the refused ones with the reason.
+
+        Returns ``(results, [(item, Skipped)])``. Errors that a retry could
+        cure (serialization failures, locks) are not data errors: they go up,
+        and so does the first error when every item of several fails alike.
+        """
+        try:
+            with self.env.cr.savepoint():
+                return [store(items)], []
+        except (psycopg2.Error, ValueError) as error:
+            if not _is_unstorable(error):
+                raise
+            first_error = error
+        results = []
+        unstorable = []
+        for item in items:
+            try:
+                with self.env.cr.savepoint():
+                    results.append(store([item]))
+            except (psycopg2.Error, ValueError) as error:
+                if not _is_unstorable(error):
+                    raise
+                kind, external_id = _record_reference(item)
+                unstorable.append((item, providers.Skipped(
+                    kind, _('could not be stored: %s') % _error_line(error), external_id)))
+        if len(unstorable) == len(items) > 1:
+            # not a bad item but a failing store (or a wholly bad page): the step's error
+            raise first_error
+        _logger.info('WhatsApp: %d of %d items could not be stored (%s)', len(unstorable), len(items),
+                     _error_line(first_error))
+        return results, unstorable
+
+    def _record_skipped(self, log, skipped):
+        if not skipped:
+            return
+        details = (log.skipped_details or '').splitlines()
+        for skip in skipped[:max(0, MAX_SKIP_DETAILS - len(details))]:
+            details.append('%s %s: %s' % (skip.kind, skip.external_id or '?', skip.reason))
+        log.write({'skipped_count': log.skipped_count + len(skipped), 'skipped_details': '\n'.join(details)})
 
     def _sync_contacts(self, configuration, client, log):
         Contact = self.env['whatsapp.contact'].sudo()
@@ -651,8 +702,12 @@ class WhatsappSyncService(models.Model):
                          'invite_fetched_at': fields.Datetime.now()})
         self._store_page(log, skipped, lambda records: None)
 
-    def _store_members(self, configuration, log, group_records):
-        """Members of whole groups: upsert them and remove those the group lost."""
+    def _store_members(self, configuration, log, group_records, complete=True):
+        """Members of whole groups: upsert them and remove those the group lost.
+
+        ``complete=False`` (a webhook's group update, whose participant list may be
+        partial): upsert only; nobody is removed for not being mentioned.
+        """
         Group = self.env['whatsapp.group'].sudo()
         Member = self.env['whatsapp.group.member'].sudo()
         Contact = self.env['whatsapp.contact'].sudo()
@@ -678,9 +733,9 @@ class WhatsappSyncService(models.Model):
         by_key, stats = Member._upsert(vals_list)
         kept = {record.id for record in by_key.values()}
         # A group with unreadable participants keeps its other members: one of them may be those.
-        complete = [group_ids[rec.group_id] for rec in group_records
-                    if not getattr(rec, 'skipped', None) and rec.group_id not in incomplete]
-        stale = Member.search([('group_id', 'in', complete), ('id', 'not in', list(kept))])
+        whole = [group_ids[rec.group_id] for rec in group_records
+                 if complete and not getattr(rec, 'skipped', None) and rec.group_id not in incomplete]
+        stale = Member.search([('group_id', 'in', whole), ('id', 'not in', list(kept))]) if whole else Member
         if log:
             log._add_stats('members', stats)
             log.members_removed += len(stale)
@@ -688,7 +743,7 @@ class WhatsappSyncService(models.Model):
         # written at most daily, so a re-run with no remote change writes nothing
         refreshed_before = fields.Datetime.now() - datetime.timedelta(hours=MEMBER_REFRESH_HOURS)
         due = Group.browse(list(group_ids.values())).filtered(lambda group: _members_due(group, refreshed_before))
-        if due:
+        if due and complete:
             due.write({'members_synced_at': fields.Datetime.now()})
 
     def _sync_messages(self, configuration, client, log, message_limit, refresh_recent):
@@ -754,39 +809,73 @@ class WhatsappSyncService(models.Model):
         and a later sync of the same message meet on one row, and a
         redelivered payload changes nothing. No account lock: a webhook must
         not wait for a long sync, and the unique constraints keep both safe.
+        An item the database refuses is recorded as skipped on a sync log row
+        (trigger "Webhook") and the rest is stored: the provider gets its 200
+        instead of retrying a payload that can never be stored.
         """
         Message = self.env['whatsapp.message'].sudo()
+        Contact = self.env['whatsapp.contact'].sudo()
+        Group = self.env['whatsapp.group'].sudo()
         counts = {}
-        if batch.contacts:
-            Contact = self.env['whatsapp.contact'].sudo()
-            _by_key, stats = Contact._upsert([Contact._vals_from_record(configuration, rec)
-                                              for rec in batch.contacts])
-            counts['contacts'] = stats.created + stats.updated
-        if batch.groups:
-            Group = self.env['whatsapp.group'].sudo()
-            Group._upsert([Group._vals_from_record(configuration, rec) for rec in batch.groups])
-            with_members = [rec for rec in batch.groups if rec.members is not None]
+        unstorable = []
+
+        def store_contacts(records):
+            _by_key, stats = Contact._upsert([Contact._vals_from_record(configuration, rec) for rec in records])
+            return stats.created + stats.updated
+
+        def store_groups(records):
+            Group._upsert([Group._vals_from_record(configuration, rec) for rec in records])
+            with_members = [rec for rec in records if rec.members is not None]
             if with_members:
-                self._store_members(configuration, None, with_members)
-            counts['groups'] = len(batch.groups)
-        if batch.messages:
-            self._store_messages(configuration, None, batch.messages)
-            counts['messages'] = len(batch.messages)
-        if batch.statuses:
-            counts['statuses'] = Message._apply_status_updates(configuration, batch.statuses)
-        if batch.edits:
+                self._store_members(configuration, None, with_members, complete=False)
+            return len(records)
+
+        def store_messages(records):
+            self._store_messages(configuration, None, records)
+            return len(records)
+
+        def store_edits(edits):
             _by_key, stats = Message._upsert([
                 {'configuration_id': configuration.id, 'message_id': edit.message_id, 'body': edit.body}
-                for edit in batch.edits if edit.body is not None], create=False)
-            counts['edits'] = stats.updated
-        if batch.deletions:
+                for edit in edits if edit.body is not None], create=False)
+            return stats.updated
+
+        def store_deletions(deletions):
             _by_key, stats = Message._upsert([
                 {'configuration_id': configuration.id, 'message_id': deletion.message_id, 'status': 'deleted'}
-                for deletion in batch.deletions], create=False)
-            counts['deletions'] = stats.updated
-        if batch.participant_changes:
-            counts['participants'] = self._apply_participant_changes(configuration, batch.participant_changes)
+                for deletion in deletions], create=False)
+            return stats.updated
+
+        parts = [
+            ('contacts', batch.contacts, store_contacts),
+            ('groups', batch.groups, store_groups),
+            ('messages', batch.messages, store_messages),
+            ('statuses', batch.statuses, lambda records: Message._apply_status_updates(configuration, records)),
+            ('edits', batch.edits, store_edits),
+            ('deletions', batch.deletions, store_deletions),
+            ('participants', batch.participant_changes,
+             lambda records: self._apply_participant_changes(configuration, records)),
+        ]
+        for name, records, store in parts:
+            if not records:
+                continue
+            results, refused = self._store_tolerant(records, store)
+            counts[name] = sum(result or 0 for result in results)
+            unstorable += [skip for _rec, skip in refused]
+        if unstorable:
+            counts['unstorable'] = len(unstorable)
+        if unstorable or batch.skipped:
+            self._record_webhook_skips(configuration, list(batch.skipped) + unstorable)
         return counts
+
+    def _record_webhook_skips(self, configuration, skipped):
+        """What a webhook delivery carried but could not be read or stored, where
+        managers and the account's users look for it: a sync log row."""
+        log = self.env['whatsapp.sync.log'].sudo().create({
+            'configuration_id': configuration.id, 'trigger': 'webhook', 'state': 'success',
+            'ended_at': fields.Datetime.now(), 'current_step': False})
+        self._record_skipped(log, skipped)
+        return log
 
     def _apply_participant_changes(self, configuration, changes):
         Group = self.env['whatsapp.group'].sudo()
@@ -824,6 +913,33 @@ class WhatsappSyncService(models.Model):
         return self.env['whatsapp.configuration']._notify(
             _('Sync finished with errors') if errors else _('Sync finished'),
             '\n'.join(lines), 'warning' if errors else 'success')
+
+
+#: SQLSTATE classes of values the database refuses whatever the moment: data
+#: exceptions (22), integrity violations (23, a concurrent unique insert aside),
+#: program limits such as an index entry too large (54)
+_UNSTORABLE_CLASSES = ('22', '23', '54')
+
+
+def _is_unstorable(error):
+    if isinstance(error, psycopg2.Error):
+        code = error.pgcode or ''
+        return code[:2] in _UNSTORABLE_CLASSES and code != '23505'
+    return isinstance(error, ValueError)  # text the driver cannot encode
+
+
+def _error_line(error):
+    text = (getattr(error, 'pgerror', None) or str(error) or type(error).__name__).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__
+
+
+def _record_reference(record):
+    """(kind, external id) of a provider record, for a skipped-item line."""
+    for name in ('message_id', 'group_id', 'contact_id', 'chat_id'):
+        value = getattr(record, name, None)
+        if value:
+            return type(record).__name__.lower(), value
+    return type(record).__name__.lower(), None
 
 
 def _members_due(group, refreshed_before):

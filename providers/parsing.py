@@ -6,6 +6,9 @@ exists once; the provider-specific field names stay in the client modules.
 import base64
 import logging
 import mimetypes
+import re
+from dataclasses import fields as dataclass_fields
+from dataclasses import is_dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
@@ -16,7 +19,7 @@ from .records import PARTICIPANT_ACTIONS, InviteLink, Page, Skipped
 _logger = logging.getLogger(__name__)
 
 __all__ = [
-    'ItemError', 'build_page', 'parse_time', 'to_unix_seconds', 'iso_utc', 'as_bool',
+    'ItemError', 'build_page', 'clean_record', 'clean_text', 'parse_time', 'to_unix_seconds', 'iso_utc', 'as_bool',
     'as_int', 'as_text', 'require_dict', 'require_text', 'guess_media_type', 'data_uri',
     'guess_mime_type', 'resolve_mime_type', 'expect_list', 'path_segment', 'map_value', 'MessageStream', 'MEDIA_SEND_TYPES',
     'same_url', 'invite_link', 'INVITE_URL_PREFIX', 'check_participant_action',
@@ -34,6 +37,64 @@ class ItemError(ValueError):
     """One item of a page cannot be read; becomes a :class:`Skipped`."""
 
 
+#: longest id kept: WhatsApp ids are far shorter; longer ones are not WhatsApp's and
+#: would not fit a database index entry
+MAX_ID_LENGTH = 256
+#: names, file names, MIME types and other short texts are cut to this length
+MAX_NAME_LENGTH = 1024
+#: bodies, captions and descriptions (WhatsApp allows 65,536 characters)
+MAX_TEXT_LENGTH = 100000
+#: a media size must fit a 32-bit integer column
+MAX_FILE_SIZE = 2 ** 31 - 1
+_ID_FIELDS = frozenset(('message_id', 'chat_id', 'contact_id', 'group_id', 'sender_id', 'media_id',
+                        'whatsapp_message_id', 'quoted_message_id'))
+_LONG_TEXT_FIELDS = frozenset(('body', 'description', 'url'))
+_LONE_SURROGATE = re.compile('[\ud800-\udfff]')
+
+
+def clean_text(value):
+    """Text PostgreSQL can store: no NUL character, no lone UTF-16 surrogate (valid
+    JSON such as "\\ud800" decodes to one, and no encoder accepts it)."""
+    if '\x00' in value:
+        value = value.replace('\x00', '')
+    return _LONE_SURROGATE.sub('\ufffd', value)
+
+
+def clean_record(record):
+    """Make a parsed record storable, in place: clean texts, cap lengths, drop an
+    out-of-range file size. An id too long to be WhatsApp's raises ItemError."""
+    if isinstance(record, list):
+        for item in record:
+            clean_record(item)
+        return record
+    if not is_dataclass(record):
+        return record
+    for item in dataclass_fields(record):
+        name = item.name
+        value = getattr(record, name)
+        if isinstance(value, str):
+            value = clean_text(value)
+            if name in _ID_FIELDS:
+                if len(value) > MAX_ID_LENGTH:
+                    raise ItemError('%s longer than %d characters' % (name, MAX_ID_LENGTH))
+            else:
+                value = value[:MAX_TEXT_LENGTH if name in _LONG_TEXT_FIELDS else MAX_NAME_LENGTH]
+            setattr(record, name, value)
+        elif name == 'file_size' and isinstance(value, int) and not 0 <= value <= MAX_FILE_SIZE:
+            setattr(record, name, None)
+        elif name == 'members' and isinstance(value, list):
+            kept = []
+            for member in value:
+                try:
+                    kept.append(clean_record(member))
+                except ItemError as exc:
+                    record.skipped.append(Skipped('member', str(exc), None))
+            record.members = kept
+        elif is_dataclass(value) and not isinstance(value, type):
+            clean_record(value)
+    return record
+
+
 def build_page(raw_items, parse_item, kind, id_field=None):
     """Parse every raw item into a Page, turning unreadable ones into Skipped.
 
@@ -44,7 +105,7 @@ def build_page(raw_items, parse_item, kind, id_field=None):
     page = Page()
     for raw in raw_items:
         try:
-            record = parse_item(raw)
+            record = clean_record(parse_item(raw))
         except ItemError as exc:
             external_id = _safe_id(raw, id_field)
             page.skipped.append(Skipped(kind=kind, reason=str(exc), external_id=external_id))

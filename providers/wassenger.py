@@ -13,7 +13,7 @@ from .errors import (
 )
 from .http import HttpClientMixin
 from .parsing import (
-    NOT_A_PERSON, ItemError, MessageStream, as_bool, as_int, as_text, build_page,
+    NOT_A_PERSON, ItemError, MessageStream, as_bool, as_int, as_text, build_page, clean_record,
     check_participant_action, guess_media_type, invite_link, iso_utc, map_value, parse_time,
     path_segment, read_refusals, require_dict, require_text, resolve_mime_type, same_url,
     settle_outcome, split_person_keys,
@@ -249,7 +249,7 @@ class WassengerClient(HttpClientMixin, ProviderClient):
         body = self._get(path)
         where = 'Wassenger GET /chat/{id}/contacts/%s' % wid
         try:
-            contact = parse_contact(body)
+            contact = clean_record(parse_contact(body))
         except ItemError as exc:
             raise BadPayloadError('%s: %s' % (where, exc))
         if contact is None:
@@ -263,7 +263,7 @@ class WassengerClient(HttpClientMixin, ProviderClient):
             _logger.debug('Wassenger: group %s not readable directly (%s); using the list', key, exc)
             return None
         try:
-            return parse_group(body)
+            return clean_record(parse_group(body))
         except ItemError as exc:
             _logger.debug('Wassenger: group %s answer unreadable (%s); using the list', key, exc)
             return None

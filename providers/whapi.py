@@ -9,7 +9,7 @@ from .base import ProviderClient
 from .errors import BadPayloadError, ConfigurationError, ProviderError, RequestRejectedError
 from .http import HttpClientMixin
 from .parsing import (
-    ItemError, MessageStream, as_bool, as_int, as_text, build_page, check_participant_action,
+    ItemError, MessageStream, as_bool, as_int, as_text, build_page, clean_record, check_participant_action,
     data_uri, expect_list, guess_media_type, invite_link, map_value, read_refusals,
     resolve_mime_type, parse_time, path_segment, require_dict, require_text, same_url,
     settle_outcome, split_person_keys, to_unix_seconds,
@@ -178,7 +178,7 @@ class WhapiClient(HttpClientMixin, ProviderClient):
         key = _group_key(group_id)
         body = self._get('/groups/%s' % path_segment(key), {'resync': 'false'})
         try:
-            group = parse_group(body)
+            group = clean_record(parse_group(body))
         except ItemError as exc:
             raise BadPayloadError('WHAPI GET /groups/%s: %s' % (key, exc))
         if group.members is None:
@@ -198,7 +198,7 @@ class WhapiClient(HttpClientMixin, ProviderClient):
         path = '/contacts/%s' % path_segment(key)
         body = self._get(path)
         try:
-            contact = parse_contact(body)
+            contact = clean_record(parse_contact(body))
         except ItemError as exc:
             raise BadPayloadError('WHAPI GET %s: %s' % (path, exc))
         if contact is None:

@@ -11,3 +11,4 @@ from . import test_group_management
 from . import test_resilience
 from . import test_credentials
 from . import test_isolation
+from . import test_poison_rows
