@@ -122,7 +122,7 @@ class WhatsappSyncService(models.Model):
         service = self._get_service()
         service._process_sync_requests()
         configurations = self.env['whatsapp.configuration'].sudo().search([('active', '=', True)])
-        trigger = 'cron' if self.env.context.get('whatsapp_sync_commit') else 'other'
+        trigger = 'cron' if self._scheduled_run() else 'other'
         service._run(configurations, ALL_KINDS, full=full, message_limit=message_limit, trigger=trigger)
         # a request queued while this run was busy must not wait for the next one
         service._process_sync_requests()
@@ -389,10 +389,18 @@ class WhatsappSyncService(models.Model):
         if not self.env.user.has_group('whatsapp_integration.group_whatsapp_manager'):
             raise AccessError(_('Only WhatsApp managers can manage the scheduled actions.'))
 
+    def _scheduled_run(self):
+        """Whether this is the scheduler's run (or a server-side script's that asked for it).
+
+        The scheduled actions set ``whatsapp_sync_commit``; a context is also
+        what any RPC caller controls, so inside a web request it counts for
+        nothing: the commit decision stays on the server side.
+        """
+        return bool(self.env.context.get('whatsapp_sync_commit')) and not self._in_web_request()
+
     def _commit_allowed(self):
         """Commit per page only in the cron path: never in tests or user requests."""
-        return bool(self.env.context.get('whatsapp_sync_commit')) \
-            and not getattr(threading.current_thread(), 'testing', False)
+        return self._scheduled_run() and not getattr(threading.current_thread(), 'testing', False)
 
     def _commit(self):
         if self._commit_allowed():

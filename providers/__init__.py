@@ -16,7 +16,7 @@ from .records import (
     PARTICIPANT_ACTIONS, AccountInfo, Chat, Contact, Group, GroupCreation, InviteLink,
     Media, Member, Message, MessageDeletion, MessageEdit, NumberCheck, Page,
     ParticipantChange, ParticipantsResult, SendResult, Skipped, StatusUpdate, WebhookBatch,
-    WebhookRegistration,
+    WebhookRegistration, record_from_json, record_to_json,
 )
 from .base import CAPABILITIES, ProviderClient
 from .whapi import WhapiClient
@@ -71,4 +71,5 @@ __all__ = [
     'WebhookRegistration', 'PARTICIPANT_ACTIONS',
     # group and contact management
     'CAPABILITIES', 'GroupCreation', 'ParticipantsResult', 'InviteLink', 'NumberCheck',
+    'record_to_json', 'record_from_json',
 ]

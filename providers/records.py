@@ -5,7 +5,8 @@ the whole vocabulary shared by WHAPI and Wassenger: ids are already normalised
 (person key = bare digits or ``<digits>@lid``; group key = ``<id>@g.us``), times
 are aware UTC datetimes, statuses and roles use the values below.
 """
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import List, Optional
 
@@ -236,3 +237,51 @@ class NumberCheck:
     input: str                      # the value as the caller gave it
     person_key: Optional[str] = None  # WhatsApp's key for it, when it exists
     exists: bool = False
+
+
+# -- a record as JSON, and back ------------------------------------------------------------
+
+def record_to_json(record):
+    """A record (or list, tuple, datetime, plain value) as JSON text; read back with
+    :func:`record_from_json`. Lets the layer above remember a provider's answer."""
+    return json.dumps(_to_jsonable(record), sort_keys=True)
+
+
+def record_from_json(text):
+    return _from_jsonable(json.loads(text))
+
+
+def _to_jsonable(value):
+    if is_dataclass(value) and not isinstance(value, type):
+        return {'__record__': type(value).__name__,
+                'fields': {item.name: _to_jsonable(getattr(value, item.name)) for item in fields(value)}}
+    if isinstance(value, datetime):
+        return {'__datetime__': value.isoformat()}
+    if isinstance(value, tuple):
+        return {'__tuple__': [_to_jsonable(item) for item in value]}
+    if isinstance(value, list):
+        return [_to_jsonable(item) for item in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError('not a record value: %r' % (value,))
+
+
+def _from_jsonable(value):
+    if isinstance(value, list):
+        return [_from_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        if '__datetime__' in value:
+            return datetime.fromisoformat(value['__datetime__'])
+        if '__tuple__' in value:
+            return tuple(_from_jsonable(item) for item in value['__tuple__'])
+        record_class = _RECORD_CLASSES.get(value.get('__record__'))
+        if record_class is None:
+            raise ValueError('unknown record type %r' % value.get('__record__'))
+        return record_class(**{name: _from_jsonable(item) for name, item in value['fields'].items()})
+    return value
+
+
+_RECORD_CLASSES = {
+    cls.__name__: cls for cls in list(globals().values())
+    if isinstance(cls, type) and is_dataclass(cls) and cls.__module__ == __name__
+}

@@ -12,3 +12,4 @@ from . import test_resilience
 from . import test_credentials
 from . import test_isolation
 from . import test_poison_rows
+from . import test_side_effects

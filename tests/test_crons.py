@@ -1,5 +1,10 @@
 # -*- coding: utf-8 -*-
+import threading
+from unittest.mock import patch
+
 from odoo.tests import tagged
+
+from odoo.addons.whatsapp_integration.models import whatsapp_sync_service as sync_service_module
 
 from .common import WhatsappCase
 
@@ -113,3 +118,20 @@ class TestCrons(WhatsappCase):
         from odoo.exceptions import AccessError
         with self.assertRaises(AccessError):
             self.service.with_user(self.user).write({'cron_daily_active': False})
+
+
+@tagged('post_install', '-at_install')
+class TestCommitDecision(WhatsappCase):
+    """Only the server decides when a sync commits: not a context an RPC caller sends."""
+
+    def test_a_callers_context_does_not_switch_commits_on_in_a_request(self):
+        service = self.service.with_context(whatsapp_sync_commit=True)
+        thread = threading.current_thread()
+        with patch.object(thread, 'testing', False, create=True):
+            with patch.object(sync_service_module.http, 'request', object()):
+                self.assertFalse(service._commit_allowed(), 'a web request (RPC) never commits the sync')
+                self.assertFalse(service._scheduled_run())
+            with patch.object(sync_service_module.http, 'request', None):
+                self.assertTrue(service._commit_allowed(), 'the scheduler thread does')
+                self.assertFalse(self.service._commit_allowed(), 'and only when the scheduled action asks')
+        self.assertFalse(service._commit_allowed(), 'never inside a test')

@@ -39,7 +39,9 @@ class WhatsappGroupCreate(models.TransientModel):
         configuration = configuration.sudo()
         client = configuration._client_for('create_group')
         try:
-            creation = client.create_group(self.name, keys, description=self.description or None)
+            creation = self.env['whatsapp.provider.call'].sudo()._call_once(
+                'create_group:%d' % self.id,
+                lambda: client.create_group(self.name, keys, description=self.description or None))
         except providers.ProviderError as error:
             raise UserError(_('WhatsApp did not create the group: %s') % error)
         group_record = creation.group

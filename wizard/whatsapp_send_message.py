@@ -139,6 +139,7 @@ class WhatsappSendMessage(models.TransientModel):
         configuration = configuration.sudo()
         client = configuration._make_provider_client()
         Message = self.env['whatsapp.message'].sudo()
+        Ledger = self.env['whatsapp.provider.call'].sudo()
         lines = []
         vals_list = []
         for label, target, contact_id, group_id, refusal in recipients:
@@ -160,12 +161,16 @@ class WhatsappSendMessage(models.TransientModel):
                              'media_file_size': len(media[0])})
             error = refusal
             if not error:
+                if media:
+                    def send(target=target):
+                        return client.send_media(target, file_bytes=media[0], file_name=media[1],
+                                                 mime_type=media[2], caption=self.body or None)
+                else:
+                    def send(target=target):
+                        return client.send_text(target, self.body)
                 try:
-                    if media:
-                        result = client.send_media(target, file_bytes=media[0], file_name=media[1],
-                                                   mime_type=media[2], caption=self.body or None)
-                    else:
-                        result = client.send_text(target, self.body)
+                    # never twice, even when Odoo re-runs this request or the user clicks again
+                    result = Ledger._call_once('send:%d:%s' % (self.id, target), send)
                 except (providers.ProviderError, ValueError) as exc:
                     error = str(exc)
             if error:
