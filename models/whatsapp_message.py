@@ -1,11 +1,14 @@
 # -*- coding: utf-8 -*-
 import datetime
+import logging
 
 from odoo import _, api, fields, models
 from odoo.tools import plaintext2html
 
 from .. import providers
 from .whatsapp_sync_mixin import to_naive_utc
+
+_logger = logging.getLogger(__name__)
 
 MESSAGE_TYPE_SELECTION = [
     ('text', 'Text'), ('link_preview', 'Link'), ('image', 'Image'), ('video', 'Video'),
@@ -159,7 +162,7 @@ class WhatsappMessage(models.Model):
         own reference (Wassenger's queue id); an update carrying both ids
         renames it to its WhatsApp id, so the next sync meets the same row.
         """
-        updates = [update for update in updates if update.status]
+        updates = self._events_for_their_message(configuration, [update for update in updates if update.status])
         if not updates:
             return 0
         self._adopt_whatsapp_ids(configuration, updates)
@@ -172,6 +175,42 @@ class WhatsappMessage(models.Model):
             vals_list.append(vals)
         _by_key, stats = self._upsert(vals_list, create=False)
         return stats.updated
+
+    @api.model
+    def _events_for_their_message(self, configuration, events):
+        """The events (status, edit, deletion) that come from their message's own chat.
+
+        WhatsApp message ids are chosen by the sending client: an id alone could
+        reach another chat's message. An event naming a chat must match the stored
+        message's chat; one naming who made it must match the sender of a message
+        we received; a status naming its recipient must match a direct chat's
+        person. An event naming none of these comes from the provider alone (e.g.
+        a list of removed ids) and is kept.
+        """
+        ids = [event.message_id for event in events]
+        stored = {}
+        if ids:
+            for message in self.search([('configuration_id', '=', configuration.id), '|',
+                                        ('message_id', 'in', ids), ('provider_ref', 'in', ids)]):
+                stored[message.message_id] = message
+                if message.provider_ref:
+                    stored.setdefault(message.provider_ref, message)
+        kept = []
+        for event in events:
+            message = stored.get(event.message_id)
+            chat = getattr(event, 'chat_id', None)
+            sender = getattr(event, 'sender_id', None)
+            recipient = getattr(event, 'recipient_id', None)
+            if message and (
+                    (chat and message.chat_id and chat != message.chat_id)
+                    or (sender and not message.from_me and message.sender_id and sender != message.sender_id)
+                    or (recipient and message.chat_type == 'contact' and message.chat_id
+                        and recipient != message.chat_id)):
+                _logger.info('WhatsApp account %s: %s for message %s ignored: it comes from another chat '
+                             'or sender', configuration.id, type(event).__name__, event.message_id)
+                continue
+            kept.append(event)
+        return kept
 
     @api.model
     def _adopt_whatsapp_ids(self, configuration, updates):

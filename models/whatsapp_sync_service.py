@@ -843,12 +843,14 @@ class WhatsappSyncService(models.Model):
             return len(records)
 
         def store_edits(edits):
+            edits = Message._events_for_their_message(configuration, edits)
             _by_key, stats = Message._upsert([
                 {'configuration_id': configuration.id, 'message_id': edit.message_id, 'body': edit.body}
                 for edit in edits if edit.body is not None], create=False)
             return stats.updated
 
         def store_deletions(deletions):
+            deletions = Message._events_for_their_message(configuration, deletions)
             _by_key, stats = Message._upsert([
                 {'configuration_id': configuration.id, 'message_id': deletion.message_id, 'status': 'deleted'}
                 for deletion in deletions], create=False)

@@ -156,6 +156,8 @@ class MessageEdit:
     message_id: str
     body: Optional[str]
     timestamp: Optional[datetime] = None
+    chat_id: Optional[str] = None   # the chat the edit came from, when the payload says
+    sender_id: Optional[str] = None  # who edited, when the payload says
 
 
 @dataclass
@@ -163,6 +165,7 @@ class MessageDeletion:
     """A message was deleted (revoked) for everyone."""
     message_id: str
     chat_id: Optional[str] = None
+    sender_id: Optional[str] = None  # who deleted it, when the payload says
 
 
 @dataclass

@@ -241,10 +241,12 @@ def _whapi_message(item):
         target = as_text(action.get('target'))
         action_type = (as_text(action.get('type')) or '').lower()
         if target and action_type == 'delete':
-            records.append(MessageDeletion(message_id=target, chat_id=message.chat_id))
+            records.append(MessageDeletion(message_id=target, chat_id=message.chat_id,
+                                           sender_id=None if message.from_me else message.sender_id))
         elif target and action_type in ('edit', 'edited'):
             records.append(MessageEdit(message_id=target, body=_whapi_edited_text(action),
-                                       timestamp=message.timestamp))
+                                       timestamp=message.timestamp, chat_id=message.chat_id,
+                                       sender_id=None if message.from_me else message.sender_id))
     return records
 
 
@@ -280,7 +282,7 @@ def _whapi_message_update(item):
     if body is None or (isinstance(before, dict) and whapi.message_text(before) == body):
         return None  # reactions, labels, stars...: no text change to store
     return MessageEdit(message_id=message_id, body=body,
-                       timestamp=parse_time(trigger.get('timestamp')))
+                       timestamp=parse_time(trigger.get('timestamp')), chat_id=chat_key(chat) if chat else None)
 
 
 def _whapi_is_deletion(item, after, trigger):
@@ -554,8 +556,10 @@ def _wassenger_update(event, item):
     body = as_text(data.get('body')) or as_text(_dict(data.get('media')).get('caption'))
     if body is None:
         return None  # an update with no text (reaction, ack...): nothing to store
+    raw_chat = wassenger.message_chat_id(data, as_bool(data.get('fromMe')))
     return MessageEdit(message_id=message_id, body=body,
-                       timestamp=parse_time(data.get('editedAt')) or _wassenger_event_time(item))
+                       timestamp=parse_time(data.get('editedAt')) or _wassenger_event_time(item),
+                       chat_id=chat_key(raw_chat) if raw_chat else None)
 
 
 def _with_wid(data):

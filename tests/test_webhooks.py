@@ -134,6 +134,25 @@ class TestWebhooks(WebhookCase):
         self._post_whapi(whapi('messages', 'delete', messages_removed=['m1']))
         self.assertEqual(self._messages(self.whapi).status, 'deleted')
 
+    def test_edits_and_deletions_only_from_the_messages_own_chat_and_sender(self):
+        """Message ids are chosen by the sender's client: another chat reusing an id
+        reaches nothing."""
+        ana, eve = '34600000001@s.whatsapp.net', '34600000666@s.whatsapp.net'
+        self._post_whapi(whapi('messages', 'post', messages=[whapi_text('m1', ana, 'original')]))
+        forged_edit = whapi_text('m1', eve, 'forged', sender='34600000666')
+        self._post_whapi(whapi('messages', 'patch', messages_updates=[
+            {'id': 'm1', 'trigger': {}, 'before_update': whapi_text('m1', eve, 'x', sender='34600000666'),
+             'after_update': forged_edit, 'changes': ['text']}]))
+        action = dict(whapi_text('a1', eve, None, sender='34600000666'), type='action',
+                      action={'type': 'delete', 'target': 'm1'})
+        self._post_whapi(whapi('messages', 'post', messages=[action]))
+        message = self.Message.search([('configuration_id', '=', self.whapi.id), ('message_id', '=', 'm1')])
+        self.assertEqual((message.body, message.status), ('original', 'delivered'))
+        # from its own chat and sender, the same events apply
+        own = dict(whapi_text('a2', ana, None), type='action', action={'type': 'delete', 'target': 'm1'})
+        self._post_whapi(whapi('messages', 'post', messages=[own]))
+        self.assertEqual(message.status, 'deleted')
+
     def test_whapi_participant_changes(self):
         Member = self.env['whatsapp.group.member']
 

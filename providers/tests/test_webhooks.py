@@ -263,7 +263,7 @@ def test_whapi_deletion_as_update_and_as_removed_and_as_action():
                                            'edited_content': {'text': {'body': 'new'}}})
     batch = parse_webhook('whapi', body_of(whapi_event('messages', 'post', messages=[action, edit])))
     assert [m.message_id for m in batch.messages] == ['act2', 'act3']  # kept, like the history
-    assert batch.deletions == [MessageDeletion('m4', '919984351847')]
+    assert batch.deletions == [MessageDeletion('m4', '919984351847', sender_id='919984351847')]
     assert batch.edits[0].message_id == 'm5' and batch.edits[0].body == 'new'
 
 
@@ -459,7 +459,7 @@ def test_wassenger_empty_array_is_empty_batch():
 def test_wassenger_message_update_edit_and_revoke():
     edit = wass_message('M1', body='Hola, editado', editedAt='2024-04-13T08:05:00Z')
     batch = parse_webhook('wassenger', body_of(wass_event('message:update', edit)))
-    assert batch.edits == [MessageEdit('M1', 'Hola, editado', datetime(2024, 4, 13, 8, 5, tzinfo=UTC))]
+    assert batch.edits == [MessageEdit('M1', 'Hola, editado', datetime(2024, 4, 13, 8, 5, tzinfo=UTC), chat_id='34600111222')]
     revoked = wass_message('M2', body='', meta={'isRevoked': True})
     batch = parse_webhook('wassenger', body_of(wass_event('message:update', revoked)))
     assert batch.deletions == [MessageDeletion('M2', '34600111222')] and batch.edits == []
