@@ -69,7 +69,10 @@ class WhatsappConfiguration(models.Model):
              'Off: contacts are only linked to existing partners with the same mobile or phone.')
     post_to_chatter = fields.Boolean(
         string='Log Messages on Partners',
-        help='Post each message received from a linked contact on the partner\'s chatter, as a note.')
+        help='Post each message received from a linked contact on the partner\'s chatter, as a note. '
+             'Notes on partners are readable by every employee who can open the partner, so the account '
+             'must be shared with all internal users, and only partners of the account\'s company (or '
+             'shared ones, in a single-company database) get the notes.')
     chatter_since = fields.Datetime(
         readonly=True, copy=False,
         help='Messages received since this time are posted on partners; set when the option is enabled.')
@@ -104,6 +107,15 @@ class WhatsappConfiguration(models.Model):
         for config in self:
             if config.active and config.provider == 'wassenger' and not (config.device_id or '').strip():
                 raise ValidationError(_('The Wassenger account "%s" needs its device ID.') % config.name)
+
+    @api.constrains('post_to_chatter', 'group_ids')
+    def _check_chatter_audience(self):
+        everyone = self.env.ref('base.group_user')
+        for config in self:
+            if config.post_to_chatter and everyone not in config.group_ids:
+                raise ValidationError(_(
+                    '"Log Messages on Partners" shows message texts to every employee who can open the partner. '
+                    'Add "Internal User" to the Allowed Groups of "%s" first, or leave the option off.') % config.name)
 
     @api.depends('provider')
     def _compute_api_url(self):

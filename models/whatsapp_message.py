@@ -276,11 +276,22 @@ class WhatsappMessage(models.Model):
 
     def _post_on_partners(self):
         """Post received messages of linked contacts on their partner's chatter, once each."""
+        single_company = self.env['res.company'].sudo().search_count([]) == 1
+        everyone = self.env.ref('base.group_user')
+
+        def audience_allowed(message):
+            # what a note on the partner exposes must not reach further than the account
+            configuration = message.configuration_id
+            partner_company = message.contact_id.partner_id.company_id
+            same_company = partner_company == configuration.company_id or (single_company and not partner_company)
+            return everyone in configuration.group_ids and same_company
+
         to_post = self.filtered(lambda message: (
             not message.from_me and not message.chatter_posted and message.contact_id.partner_id
             and message.configuration_id.post_to_chatter and message.message_type != 'system'
             and message.configuration_id.chatter_since
-            and message.message_date >= message.configuration_id.chatter_since))
+            and message.message_date >= message.configuration_id.chatter_since
+            and audience_allowed(message)))
         for message in to_post:
             body = message.body or _('[%s]') % dict(MESSAGE_TYPE_SELECTION).get(message.message_type, '')
             message.contact_id.partner_id.message_post(

@@ -1,4 +1,5 @@
 # -*- coding: utf-8 -*-
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .common import WhatsappCase
@@ -34,6 +35,7 @@ class TestPartners(WhatsappCase):
 
     def test_inbound_messages_posted_once_on_the_partner(self):
         partner = self.env['res.partner'].create({'name': 'Chatty', 'mobile': '+34600000000'})
+        self.config_a.group_ids = [(4, self.env.ref('base.group_user').id)]
         self.config_a.post_to_chatter = True
         self.config_a.chatter_since = '2026-01-01 00:00:00'
         messages = self.remote_a.add_messages(3)  # message 0 is from us, 1 and 2 are received
@@ -47,6 +49,23 @@ class TestPartners(WhatsappCase):
         self.assertIn(messages[1].body, ' '.join(notes().mapped('body')))
         service.cron_sync_all_data(full=True)
         self.assertEqual(len(notes()), 2, 're-sync posts nothing twice')
+
+    def test_chatter_posts_only_where_the_account_is_readable(self):
+        with self.assertRaises(ValidationError):
+            self.config_a.post_to_chatter = True  # the account is not shared with every employee
+        self.config_a.write({'group_ids': [(4, self.env.ref('base.group_user').id)], 'post_to_chatter': True,
+                             'chatter_since': '2026-01-01 00:00:00', 'company_id': self.env.company.id})
+        other_company = self.env['res.company'].create({'name': 'Other Co'})
+        foreign = self.env['res.partner'].create({'name': 'Foreign', 'mobile': '+34600000000',
+                                                  'company_id': other_company.id})
+        self.remote_a.add_messages(3)
+        self.env['whatsapp.sync.service'].cron_sync_all_data()
+        contact = self.stored('whatsapp.contact', self.config_a).filtered(lambda c: c.phone == '+34600000000')
+        self.assertNotEqual(contact.partner_id, foreign, 'contacts link only to partners of their company')
+        contact.partner_id = foreign  # even when linked by hand
+        self.env['whatsapp.message'].search([('contact_id', '=', contact.id)])._post_on_partners()
+        self.assertFalse(self.env['mail.message'].search([
+            ('model', '=', 'res.partner'), ('res_id', '=', foreign.id), ('body', 'ilike', 'WhatsApp (')]))
 
     def test_no_chatter_post_when_disabled(self):
         partner = self.env['res.partner'].create({'name': 'Quiet', 'mobile': '+34600000000'})
