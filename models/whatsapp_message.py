@@ -154,18 +154,21 @@ class WhatsappMessage(models.Model):
         return super().write(vals)
 
     @api.model
-    def _apply_status_updates(self, configuration, updates):
+    def _apply_status_updates(self, configuration, updates, keep_missing=True):
         """Apply delivery statuses to stored messages; return how many changed.
 
-        A status for a message never stored is dropped: it would be a row with
-        no content. A message sent from Odoo may be known by the provider's
-        own reference (Wassenger's queue id); an update carrying both ids
-        renames it to its WhatsApp id, so the next sync meets the same row.
+        A status for a message not stored yet is kept (whatsapp.message.event)
+        and applied when the message arrives. A message sent from Odoo may be
+        known by the provider's own reference (Wassenger's queue id); an update
+        carrying both ids renames it to its WhatsApp id, so the next sync meets
+        the same row.
         """
-        updates = self._events_for_their_message(configuration, [update for update in updates if update.status])
+        updates = [update for update in updates if update.status]
         if not updates:
             return 0
         self._adopt_whatsapp_ids(configuration, updates)
+        updates = self._present_or_kept(configuration, updates, keep_missing)
+        updates = self._events_for_their_message(configuration, updates)
         vals_list = []
         for update in updates:
             vals = {'configuration_id': configuration.id, 'status': update.status,
@@ -175,6 +178,48 @@ class WhatsappMessage(models.Model):
             vals_list.append(vals)
         _by_key, stats = self._upsert(vals_list, create=False)
         return stats.updated
+
+    @api.model
+    def _apply_edits(self, configuration, edits, keep_missing=True):
+        """New texts of stored messages (kept for later when the message is not there)."""
+        edits = self._present_or_kept(configuration, [edit for edit in edits if edit.body is not None], keep_missing)
+        edits = self._events_for_their_message(configuration, edits)
+        _by_key, stats = self._upsert([
+            {'configuration_id': configuration.id, 'message_id': edit.message_id, 'body': edit.body}
+            for edit in edits], create=False)
+        return stats.updated
+
+    @api.model
+    def _apply_deletions(self, configuration, deletions, keep_missing=True):
+        deletions = self._present_or_kept(configuration, deletions, keep_missing)
+        deletions = self._events_for_their_message(configuration, deletions)
+        _by_key, stats = self._upsert([
+            {'configuration_id': configuration.id, 'message_id': deletion.message_id, 'status': 'deleted'}
+            for deletion in deletions], create=False)
+        return stats.updated
+
+    @api.model
+    def _present_or_kept(self, configuration, events, keep_missing):
+        """The events whose message is stored; the others are kept for their message."""
+        if not events:
+            return []
+        ids = set()
+        for event in events:
+            ids.add(event.message_id)
+            if getattr(event, 'alt_message_id', None):
+                ids.add(event.alt_message_id)
+        self.flush(['message_id', 'provider_ref'])
+        self.env.cr.execute("""SELECT message_id, provider_ref FROM whatsapp_message
+                                WHERE configuration_id = %s AND (message_id = ANY(%s) OR provider_ref = ANY(%s))""",
+                            (configuration.id, list(ids), list(ids)))
+        known = {value for row in self.env.cr.fetchall() for value in row if value}
+        present, missing = [], []
+        for event in events:
+            found = event.message_id in known or getattr(event, 'alt_message_id', None) in known
+            (present if found else missing).append(event)
+        if missing and keep_missing:
+            self.env['whatsapp.message.event']._keep(configuration, missing)
+        return present
 
     @api.model
     def _events_for_their_message(self, configuration, events):

@@ -39,6 +39,9 @@ class WhatsappSyncLog(models.Model):
     messages_created = fields.Integer()
     messages_updated = fields.Integer()
     messages_unchanged = fields.Integer()
+    events_expired = fields.Integer(
+        string='Early Events Expired',
+        help='Statuses, edits or deletions that arrived before their message and waited for it in vain.')
     skipped_count = fields.Integer(string='Items Skipped', help='Provider items that could not be read.')
     skipped_details = fields.Text(help='Why items were skipped (first ones only).')
     error_message = fields.Text(string='Errors')

@@ -782,6 +782,9 @@ class WhatsappSyncService(models.Model):
         newest = min(newest, ceiling) if newest else newest
         if newest and newest != configuration.last_message_date:
             configuration.write({'last_message_date': newest})
+        expired = self.env['whatsapp.message.event']._expire(configuration)
+        if expired:
+            log.write({'events_expired': log.events_expired + expired})
 
     def _store_messages(self, configuration, log, records):
         """Upsert messages with their contacts and groups; return the newest time.
@@ -806,6 +809,9 @@ class WhatsappSyncService(models.Model):
         by_key, stats = Message._upsert(vals_list)
         if log:
             log._add_stats('messages', stats)
+        if stats.created:
+            # statuses, edits and deletions that overtook these messages
+            self.env['whatsapp.message.event']._apply_pending(configuration, [key[1] for key in by_key])
         if configuration.post_to_chatter:
             Message.browse([record.id for record in by_key.values()])._post_on_partners()
         return max(vals['message_date'] for vals in vals_list)
@@ -842,27 +848,13 @@ class WhatsappSyncService(models.Model):
             self._store_messages(configuration, None, records)
             return len(records)
 
-        def store_edits(edits):
-            edits = Message._events_for_their_message(configuration, edits)
-            _by_key, stats = Message._upsert([
-                {'configuration_id': configuration.id, 'message_id': edit.message_id, 'body': edit.body}
-                for edit in edits if edit.body is not None], create=False)
-            return stats.updated
-
-        def store_deletions(deletions):
-            deletions = Message._events_for_their_message(configuration, deletions)
-            _by_key, stats = Message._upsert([
-                {'configuration_id': configuration.id, 'message_id': deletion.message_id, 'status': 'deleted'}
-                for deletion in deletions], create=False)
-            return stats.updated
-
         parts = [
             ('contacts', batch.contacts, store_contacts),
             ('groups', batch.groups, store_groups),
             ('messages', batch.messages, store_messages),
             ('statuses', batch.statuses, lambda records: Message._apply_status_updates(configuration, records)),
-            ('edits', batch.edits, store_edits),
-            ('deletions', batch.deletions, store_deletions),
+            ('edits', batch.edits, lambda records: Message._apply_edits(configuration, records)),
+            ('deletions', batch.deletions, lambda records: Message._apply_deletions(configuration, records)),
             ('participants', batch.participant_changes,
              lambda records: self._apply_participant_changes(configuration, records)),
         ]

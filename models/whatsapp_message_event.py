@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+import datetime
+
+from odoo import api, fields, models
+
+from .. import providers
+
+#: hours a kept event waits for its message (System Parameter to change it)
+DEFAULT_PENDING_HOURS = 72
+PENDING_HOURS_PARAM = 'whatsapp_integration.pending_event_hours'
+
+
+class WhatsappMessageEvent(models.Model):
+    """A status, edit or deletion that arrived before its message.
+
+    Providers deliver in any order (retries, parallel workers): such an event is
+    kept here, keyed by account and message id, and applied by the same rules
+    the moment the message is stored, whether by webhook or by sync.
+    """
+    _name = 'whatsapp.message.event'
+    _description = 'WhatsApp Event Waiting for its Message'
+    _order = 'id'
+
+    configuration_id = fields.Many2one('whatsapp.configuration', string='Account', required=True,
+                                       ondelete='cascade', index=True)
+    message_id = fields.Char(string='WhatsApp Message ID', required=True, index=True)
+    kind = fields.Selection([('status', 'Status'), ('edit', 'Edit'), ('deletion', 'Deletion')], required=True)
+    status = fields.Char()
+    body = fields.Text()
+    chat_id = fields.Char()
+    sender_id = fields.Char()
+    recipient_id = fields.Char()
+    error = fields.Text()
+    alt_message_id = fields.Char()
+
+    @api.model
+    def _keep(self, configuration, events):
+        """Store events (providers records) whose message is not there yet."""
+        vals_list = []
+        for event in events:
+            if isinstance(event, providers.StatusUpdate):
+                vals = {'kind': 'status', 'status': event.status, 'recipient_id': event.recipient_id,
+                        'error': event.error, 'alt_message_id': event.alt_message_id}
+            elif isinstance(event, providers.MessageEdit):
+                vals = {'kind': 'edit', 'body': event.body, 'chat_id': event.chat_id, 'sender_id': event.sender_id}
+            else:
+                vals = {'kind': 'deletion', 'chat_id': event.chat_id, 'sender_id': event.sender_id}
+            vals.update(configuration_id=configuration.id, message_id=event.message_id)
+            vals_list.append({name: value if value is not None else False for name, value in vals.items()})
+        return self.sudo().create(vals_list) if vals_list else self.sudo()
+
+    @api.model
+    def _apply_pending(self, configuration, message_ids):
+        """Apply, then forget, the kept events of messages just stored."""
+        if not message_ids:
+            return 0
+        pending = self.sudo().search([('configuration_id', '=', configuration.id),
+                                      ('message_id', 'in', list(message_ids))])
+        if not pending:
+            return 0
+        Message = self.env['whatsapp.message'].sudo()
+        statuses = [providers.StatusUpdate(
+            message_id=event.message_id, status=event.status, recipient_id=event.recipient_id or None,
+            error=event.error or None, alt_message_id=event.alt_message_id or None)
+            for event in pending if event.kind == 'status']
+        edits = [providers.MessageEdit(message_id=event.message_id, body=event.body or None,
+                                       chat_id=event.chat_id or None, sender_id=event.sender_id or None)
+                 for event in pending if event.kind == 'edit']
+        deletions = [providers.MessageDeletion(message_id=event.message_id, chat_id=event.chat_id or None,
+                                               sender_id=event.sender_id or None)
+                     for event in pending if event.kind == 'deletion']
+        pending.unlink()
+        # deletions last: a message edited and then deleted ends deleted
+        return (Message._apply_status_updates(configuration, statuses, keep_missing=False)
+                + Message._apply_edits(configuration, edits, keep_missing=False)
+                + Message._apply_deletions(configuration, deletions, keep_missing=False))
+
+    @api.model
+    def _expire(self, configuration):
+        """Forget events that waited longer than their message could plausibly take."""
+        hours = int(self.env['ir.config_parameter'].sudo().get_param(PENDING_HOURS_PARAM, DEFAULT_PENDING_HOURS))
+        limit = fields.Datetime.now() - datetime.timedelta(hours=hours)
+        expired = self.sudo().search([('configuration_id', '=', configuration.id), ('create_date', '<', limit)])
+        count = len(expired)
+        expired.unlink()
+        return count
