@@ -8,6 +8,7 @@ from . import whatsapp_group
 from . import whatsapp_group_member
 from . import whatsapp_message
 from . import whatsapp_message_event
+from . import whatsapp_message_key
 from . import whatsapp_sync_log
 from . import whatsapp_provider_call
 from . import whatsapp_sync_request

@@ -218,6 +218,7 @@ class WhatsappMessage(models.Model):
             found = event.message_id in known or getattr(event, 'alt_message_id', None) in known
             (present if found else missing).append(event)
         if missing and keep_missing:
+            self.env['whatsapp.message.key']._touch(configuration, [event.message_id for event in missing])
             self.env['whatsapp.message.event']._keep(configuration, missing)
         return present
 

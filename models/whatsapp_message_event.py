@@ -83,4 +83,5 @@ class WhatsappMessageEvent(models.Model):
         expired = self.sudo().search([('configuration_id', '=', configuration.id), ('create_date', '<', limit)])
         count = len(expired)
         expired.unlink()
+        self.env['whatsapp.message.key']._prune(configuration)
         return count

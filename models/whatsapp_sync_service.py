@@ -810,8 +810,11 @@ class WhatsappSyncService(models.Model):
         if log:
             log._add_stats('messages', stats)
         if stats.created:
-            # statuses, edits and deletions that overtook these messages
-            self.env['whatsapp.message.event']._apply_pending(configuration, [key[1] for key in by_key])
+            created = set(stats.changed_ids[:stats.created])
+            new_ids = [key[1] for key, record in by_key.items() if record.id in created]
+            self.env['whatsapp.message.key']._touch(configuration, new_ids)
+        # statuses, edits and deletions that overtook these messages
+        self.env['whatsapp.message.event']._apply_pending(configuration, [key[1] for key in by_key])
         if configuration.post_to_chatter:
             Message.browse([record.id for record in by_key.values()])._post_on_partners()
         return max(vals['message_date'] for vals in vals_list)

@@ -72,3 +72,55 @@ class TestEventsBeforeMessageSync(WhatsappCase):
         self.service.cron_sync_all_data()
         self.assertEqual(self.last_log(self.config_a).events_expired, 1)
         self.assertFalse(Event.search_count([('configuration_id', '=', self.config_a.id)]))
+
+
+@tagged('post_install', '-at_install')
+class TestEventMessageRace(WhatsappCase):
+    """A status kept by one transaction while another stores its message: the
+    later writer must fail to serialize (Odoo then re-runs it), never commit
+    an event that waits for a message already there. Real, committed
+    transactions, cleaned up afterwards."""
+
+    def test_concurrent_message_and_status_never_leave_the_status_behind(self):
+        import psycopg2
+        import psycopg2.errorcodes
+
+        from odoo import SUPERUSER_ID, api
+        from odoo.addons.whatsapp_integration import providers
+
+        with self.registry.cursor() as cr:
+            config_id = api.Environment(cr, SUPERUSER_ID, {})['whatsapp.configuration'].create(
+                {'name': 'Race', 'provider': 'whapi', 'token': 'race-token'}).id
+        self.addCleanup(self._drop_account, config_id)
+        record = providers.Message(message_id='race-1', chat_id='34600000001', from_me=True, status='sent',
+                                   timestamp=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
+                                   sender_id='34600000001', message_type='text', body='hi')
+        status_cr = self.registry.cursor()
+        try:
+            status_env = api.Environment(status_cr, SUPERUSER_ID, {})
+            status_cr.execute('SELECT 1 FROM whatsapp_message LIMIT 1')  # its snapshot starts now
+            with self.registry.cursor() as message_cr:
+                env = api.Environment(message_cr, SUPERUSER_ID, {})
+                config = env['whatsapp.configuration'].browse(config_id)
+                env['whatsapp.sync.service']._store_messages(config, None, [record])
+            with self.assertRaises(psycopg2.OperationalError) as caught:
+                status_env['whatsapp.message']._apply_status_updates(
+                    status_env['whatsapp.configuration'].browse(config_id),
+                    [providers.StatusUpdate('race-1', 'read')])
+            self.assertEqual(caught.exception.pgcode, psycopg2.errorcodes.SERIALIZATION_FAILURE)
+        finally:
+            status_cr.rollback()
+            status_cr.close()
+        # what Odoo's retry of the status request does
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env['whatsapp.message']._apply_status_updates(
+                env['whatsapp.configuration'].browse(config_id), [providers.StatusUpdate('race-1', 'read')])
+            message = env['whatsapp.message'].search([('configuration_id', '=', config_id)])
+            self.assertEqual(message.status, 'read')
+            self.assertFalse(env['whatsapp.message.event'].search([('configuration_id', '=', config_id)]))
+
+    def _drop_account(self, config_id):
+        from odoo import SUPERUSER_ID, api
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})['whatsapp.configuration'].browse(config_id).unlink()
