@@ -159,7 +159,8 @@ class WhatsappSyncMixin(models.AbstractModel):
                         table=self._table, cols=', '.join('"%s"' % name for name in names),
                         rows=', '.join([row_format] * len(chunk)), keys=', '.join('"%s"' % name for name in keys))
             with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(query, params)
+                # a concurrent insert of the same key is expected and handled below: no ERROR line
+                self.env.cr.execute(query, params, log_exceptions=False)
                 stored = {tuple(found[1:]): found[0] for found in self.env.cr.fetchall()}
             return [(vals, self.browse(stored[tuple(vals[name] for name in keys)])) for vals in chunk
                     if tuple(vals[name] for name in keys) in stored]
