@@ -56,9 +56,13 @@ class TestEventsBeforeMessageSync(WhatsappCase):
         Message = self.env['whatsapp.message'].sudo()
         Message._apply_status_updates(self.config_a, [providers.StatusUpdate(message.message_id, 'read')])
         Message._apply_edits(self.config_a, [providers.MessageEdit(message.message_id, 'edited text')])
+        gone = self.remote_a.add_messages(1, start_minutes=5, prefix='gone')[0]
+        Message._apply_deletions(self.config_a, [providers.MessageDeletion(gone.message_id, gone.chat_id)])
         self.service.cron_sync_all_data()
         stored = self.stored('whatsapp.message', self.config_a)
-        self.assertEqual((stored.status, stored.body), ('read', 'edited text'))
+        first = stored.filtered(lambda m: m.message_id == message.message_id)
+        self.assertEqual((first.status, first.body), ('read', 'edited text'))
+        self.assertEqual(stored.filtered(lambda m: m.message_id == gone.message_id).status, 'deleted')
 
     def test_events_that_never_find_their_message_expire_and_are_counted(self):
         from odoo.addons.whatsapp_integration import providers
