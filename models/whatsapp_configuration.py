@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 import datetime
+import ipaddress
 import logging
 import secrets
+import urllib.parse
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -347,6 +349,13 @@ class WhatsappConfiguration(models.Model):
         self.check_access_rights('write')
         self.check_access_rule('write')
         config = self.sudo()
+        unreachable = _unreachable_reason(config.webhook_url or '')
+        if unreachable:
+            return self._notify(_('Webhook not registered'), _(
+                'The provider could not call %(url)s: %(reason)s. Set Settings > Technical > System Parameters > '
+                'web.base.url to the public HTTPS address of this Odoo (a domain, a reverse proxy or, while '
+                'testing, a tunnel), then register again.') % {'url': config.webhook_url, 'reason': unreachable},
+                'warning')
         credential = config._credential()
         secret = credential.webhook_secret or secrets.token_urlsafe(32)
         try:
@@ -397,3 +406,20 @@ class WhatsappConfiguration(models.Model):
             return None
         since = self.last_message_date - datetime.timedelta(minutes=overlap_minutes)
         return since.replace(tzinfo=datetime.timezone.utc)
+
+
+def _unreachable_reason(url):
+    """Why a provider on the internet cannot call ``url``, or None."""
+    parsed = urllib.parse.urlsplit(url)
+    host = (parsed.hostname or '').lower()
+    if parsed.scheme != 'https':
+        return _('the address is not HTTPS')
+    if not host or host == 'localhost' or host.endswith(('.localhost', '.local', '.internal', '.lan')):
+        return _('%s is a local name') % (host or _('an empty host'))
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
+        return _('%s is a private address') % host
+    return None

@@ -100,6 +100,7 @@ class TestSend(WhatsappCase):
         self.assertTrue(wizard.configuration_id)
 
     def test_register_webhook_stores_the_secret_and_shows_the_url(self):
+        self.env['ir.config_parameter'].set_param('web.base.url', 'https://odoo.example.com')
         self.config_a.action_register_webhook()
         url, secret = self.remote_a.webhook
         self.assertTrue(url.endswith('/whatsapp/webhook/whapi/%s' % self.config_a.webhook_key))
@@ -108,6 +109,17 @@ class TestSend(WhatsappCase):
         self.assertTrue(self.config_a.webhook_registered_at)
         other = self.env['whatsapp.configuration'].create({'name': 'Other', 'provider': 'whapi', 'token': 't'})
         self.assertNotEqual(other.webhook_key, self.config_a.webhook_key)
+
+    def test_register_webhook_refuses_an_address_the_provider_cannot_reach(self):
+        Parameters = self.env['ir.config_parameter']
+        for base_url in ('http://127.0.0.1:8069', 'https://localhost', 'https://192.168.1.20:8069',
+                         'http://odoo.example.com', 'https://odoo.local'):
+            Parameters.set_param('web.base.url', base_url)
+            action = self.config_a.action_register_webhook()
+            self.assertEqual(action['params']['type'], 'warning', base_url)
+            self.assertIn('web.base.url', action['params']['message'])
+        self.assertFalse(self.remote_a.webhook)
+        self.assertFalse(self.config_a.webhook_registered_at)
 
     def test_wassenger_queue_id_becomes_the_whatsapp_id(self):
         self.remote_b.add_contacts(1, prefix='4477009')
