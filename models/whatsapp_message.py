@@ -167,8 +167,7 @@ class WhatsappMessage(models.Model):
         if not updates:
             return 0
         self._adopt_whatsapp_ids(configuration, updates)
-        updates = self._present_or_kept(configuration, updates, keep_missing)
-        updates = self._events_for_their_message(configuration, updates)
+        updates = self._events_to_apply(configuration, updates, keep_missing)
         vals_list = []
         for update in updates:
             vals = {'configuration_id': configuration.id, 'status': update.status,
@@ -182,8 +181,7 @@ class WhatsappMessage(models.Model):
     @api.model
     def _apply_edits(self, configuration, edits, keep_missing=True):
         """New texts of stored messages (kept for later when the message is not there)."""
-        edits = self._present_or_kept(configuration, [edit for edit in edits if edit.body is not None], keep_missing)
-        edits = self._events_for_their_message(configuration, edits)
+        edits = self._events_to_apply(configuration, [edit for edit in edits if edit.body is not None], keep_missing)
         _by_key, stats = self._upsert([
             {'configuration_id': configuration.id, 'message_id': edit.message_id, 'body': edit.body}
             for edit in edits], create=False)
@@ -191,16 +189,24 @@ class WhatsappMessage(models.Model):
 
     @api.model
     def _apply_deletions(self, configuration, deletions, keep_missing=True):
-        deletions = self._present_or_kept(configuration, deletions, keep_missing)
-        deletions = self._events_for_their_message(configuration, deletions)
+        deletions = self._events_to_apply(configuration, deletions, keep_missing)
         _by_key, stats = self._upsert([
             {'configuration_id': configuration.id, 'message_id': deletion.message_id, 'status': 'deleted'}
             for deletion in deletions], create=False)
         return stats.updated
 
     @api.model
-    def _present_or_kept(self, configuration, events, keep_missing):
-        """The events whose message is stored; the others are kept for their message."""
+    def _events_to_apply(self, configuration, events, keep_missing):
+        """The events (status, edit, deletion) to apply now, read in one query.
+
+        An event whose message is not stored yet is kept (whatsapp.message.event)
+        for when it arrives. WhatsApp message ids are chosen by the sending
+        client, so an id alone could reach another chat's message: an event naming
+        a chat must match the stored message's chat; one naming who made it must
+        match the sender of a message we received; a status naming its recipient
+        must match a direct chat's person. An event naming none of these comes
+        from the provider alone (e.g. a list of removed ids).
+        """
         if not events:
             return []
         ids = set()
@@ -208,55 +214,38 @@ class WhatsappMessage(models.Model):
             ids.add(event.message_id)
             if getattr(event, 'alt_message_id', None):
                 ids.add(event.alt_message_id)
-        self.flush(['message_id', 'provider_ref'])
-        self.env.cr.execute("""SELECT message_id, provider_ref FROM whatsapp_message
+        self.flush(['message_id', 'provider_ref', 'chat_id', 'chat_type', 'from_me', 'sender_id'])
+        self.env.cr.execute("""SELECT message_id, provider_ref, chat_id, chat_type, from_me, sender_id
+                                 FROM whatsapp_message
                                 WHERE configuration_id = %s AND (message_id = ANY(%s) OR provider_ref = ANY(%s))""",
                             (configuration.id, list(ids), list(ids)))
-        known = {value for row in self.env.cr.fetchall() for value in row if value}
-        present, missing = [], []
-        for event in events:
-            found = event.message_id in known or getattr(event, 'alt_message_id', None) in known
-            (present if found else missing).append(event)
-        if missing and keep_missing:
-            self.env['whatsapp.message.key']._touch(configuration, [event.message_id for event in missing])
-            self.env['whatsapp.message.event']._keep(configuration, missing)
-        return present
-
-    @api.model
-    def _events_for_their_message(self, configuration, events):
-        """The events (status, edit, deletion) that come from their message's own chat.
-
-        WhatsApp message ids are chosen by the sending client: an id alone could
-        reach another chat's message. An event naming a chat must match the stored
-        message's chat; one naming who made it must match the sender of a message
-        we received; a status naming its recipient must match a direct chat's
-        person. An event naming none of these comes from the provider alone (e.g.
-        a list of removed ids) and is kept.
-        """
-        ids = [event.message_id for event in events]
         stored = {}
-        if ids:
-            for message in self.search([('configuration_id', '=', configuration.id), '|',
-                                        ('message_id', 'in', ids), ('provider_ref', 'in', ids)]):
-                stored[message.message_id] = message
-                if message.provider_ref:
-                    stored.setdefault(message.provider_ref, message)
-        kept = []
+        for row in self.env.cr.dictfetchall():
+            stored[row['message_id']] = row
+            if row['provider_ref']:
+                stored.setdefault(row['provider_ref'], row)
+        to_apply, missing = [], []
         for event in events:
-            message = stored.get(event.message_id)
+            message = stored.get(event.message_id) or stored.get(getattr(event, 'alt_message_id', None))
+            if message is None:
+                missing.append(event)
+                continue
             chat = getattr(event, 'chat_id', None)
             sender = getattr(event, 'sender_id', None)
             recipient = getattr(event, 'recipient_id', None)
-            if message and (
-                    (chat and message.chat_id and chat != message.chat_id)
-                    or (sender and not message.from_me and message.sender_id and sender != message.sender_id)
-                    or (recipient and message.chat_type == 'contact' and message.chat_id
-                        and recipient != message.chat_id)):
+            if ((chat and message['chat_id'] and chat != message['chat_id'])
+                    or (sender and not message['from_me'] and message['sender_id']
+                        and sender != message['sender_id'])
+                    or (recipient and message['chat_type'] == 'contact' and message['chat_id']
+                        and recipient != message['chat_id'])):
                 _logger.info('WhatsApp account %s: %s for message %s ignored: it comes from another chat '
                              'or sender', configuration.id, type(event).__name__, event.message_id)
                 continue
-            kept.append(event)
-        return kept
+            to_apply.append(event)
+        if missing and keep_missing:
+            self.env['whatsapp.message.key']._touch(configuration, [event.message_id for event in missing])
+            self.env['whatsapp.message.event']._keep(configuration, missing)
+        return to_apply
 
     @api.model
     def _adopt_whatsapp_ids(self, configuration, updates):

@@ -6,6 +6,8 @@ import psycopg2
 
 from odoo import api, fields, models
 
+from ..providers.parsing import clean_text
+
 _logger = logging.getLogger(__name__)
 
 #: unique_violation, serialization_failure: a concurrent transaction stored the key
@@ -24,10 +26,9 @@ def to_naive_utc(value):
 
 
 def _storable(value):
-    """PostgreSQL text cannot hold NUL characters; WhatsApp text can."""
-    if isinstance(value, str) and '\x00' in value:
-        return value.replace('\x00', '')
-    return value
+    """Text PostgreSQL can store, for values that did not come through the parsers
+    (a typed message, an edit): the one cleaner the parsers use."""
+    return clean_text(value) if isinstance(value, str) else value
 
 
 class UpsertStats(object):

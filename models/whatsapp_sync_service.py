@@ -612,6 +612,8 @@ class WhatsappSyncService(models.Model):
             if not _is_unstorable(error):
                 raise
             first_error = error
+        if len(items) == 1:  # already tried alone
+            return [], [(items[0], _unstorable_skip(items[0], first_error))]
         results = []
         unstorable = []
         for item in items:
@@ -621,9 +623,7 @@ class WhatsappSyncService(models.Model):
             except (psycopg2.Error, ValueError) as error:
                 if not _is_unstorable(error):
                     raise
-                kind, external_id = _record_reference(item)
-                unstorable.append((item, providers.Skipped(
-                    kind, _('could not be stored: %s') % _error_line(error), external_id)))
+                unstorable.append((item, _unstorable_skip(item, error)))
         if len(unstorable) == len(items) > 1:
             # not a bad item but a failing store (or a wholly bad page): the step's error
             raise first_error
@@ -938,13 +938,12 @@ def _error_line(error):
     return text.splitlines()[0][:300] if text else type(error).__name__
 
 
-def _record_reference(record):
-    """(kind, external id) of a provider record, for a skipped-item line."""
-    for name in ('message_id', 'group_id', 'contact_id', 'chat_id'):
-        value = getattr(record, name, None)
-        if value:
-            return type(record).__name__.lower(), value
-    return type(record).__name__.lower(), None
+def _unstorable_skip(record, error):
+    """The skipped-item line of a provider record the database refused."""
+    external_id = next((getattr(record, name) for name in ('message_id', 'group_id', 'contact_id', 'chat_id')
+                        if getattr(record, name, None)), None)
+    return providers.Skipped(type(record).__name__.lower(), _('could not be stored: %s') % _error_line(error),
+                             external_id)
 
 
 def _members_due(group, refreshed_before):

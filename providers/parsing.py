@@ -57,6 +57,8 @@ def clean_text(value):
     JSON such as "\\ud800" decodes to one, and no encoder accepts it)."""
     if '\x00' in value:
         value = value.replace('\x00', '')
+    if value.isascii():
+        return value
     return _LONE_SURROGATE.sub('\ufffd', value)
 
 
