@@ -3,6 +3,8 @@ import datetime
 import logging
 import threading
 import time
+import weakref
+from contextlib import contextmanager
 
 import psycopg2
 from psycopg2.extensions import TRANSACTION_STATUS_INERROR
@@ -209,49 +211,64 @@ class WhatsappSyncService(models.Model):
         return False
 
     def _process_sync_requests(self):
-        """Run the queued UI syncs, oldest first, and notify each user of the result."""
-        Request = self.env['whatsapp.sync.request'].sudo()
+        """Run the queued UI syncs, oldest first, and notify each user of the result.
+
+        Each request's state lives in short transactions of its own, so it never
+        stays "running" because the caller's transaction failed.
+        """
         stale_before = fields.Datetime.subtract(fields.Datetime.now(), hours=STALE_REQUEST_HOURS)
-        Request.search([('state', '=', 'running'), ('write_date', '<', stale_before)]).write({
-            'state': 'done', 'result': _('Interrupted (the server stopped while it ran); its sync logs tell '
-                                         'what was stored.')})
+        with self._own_transaction() as service:
+            service.env['whatsapp.sync.request'].sudo().search(
+                [('state', '=', 'running'), ('write_date', '<', stale_before)]).write({
+                    'state': 'done', 'result': _('Interrupted (the server stopped while it ran); its sync logs '
+                                                 'tell what was stored.')})
         while True:
+            request = self._take_sync_request()
+            if not request:
+                return
+            try:
+                configurations = self.env['whatsapp.configuration'].sudo().browse(
+                    request['configuration_ids']).exists().filtered('active')
+                logs = self._run(configurations, tuple(request['kinds'].split(',')), full=False,
+                                 message_limit=request['message_limit'], trigger=request['trigger'],
+                                 refresh_recent=request['trigger'] == 'wizard')
+                failed = None
+            except Exception as error:  # recorded on the request; it must not stay "running"
+                _logger.exception('Queued WhatsApp sync %s failed', request['id'])
+                if not self._own_transactions():
+                    raise
+                logs = self.env['whatsapp.sync.log']
+                failed = _('The sync failed: %s') % error
+            with self._own_transaction() as service:
+                request = service.env['whatsapp.sync.request'].sudo().browse(request['id'])
+                logs = logs.with_env(service.env)
+                summary = failed or '\n'.join(_summary_lines(logs)) or _('No active WhatsApp account to sync.')
+                request.write({'state': 'done', 'log_ids': [(6, 0, logs.ids)], 'result': summary})
+                service.message_notify(
+                    partner_ids=request.user_id.partner_id.ids,
+                    subject=_('WhatsApp sync finished'),
+                    body=plaintext2html(summary),
+                )
+
+    def _take_sync_request(self):
+        """The oldest pending request, marked running and committed, as plain values;
+        None when there is none."""
+        with self._own_transaction() as service:
             # SKIP LOCKED: two crons running at once never take the same request
             try:
-                with self.env.cr.savepoint():
-                    self.env.cr.execute("""SELECT id FROM whatsapp_sync_request WHERE state = 'pending'
-                                           ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""")
-                    row = self.env.cr.fetchone()
+                with service.env.cr.savepoint():
+                    service.env.cr.execute("""SELECT id FROM whatsapp_sync_request WHERE state = 'pending'
+                                              ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""")
+                    row = service.env.cr.fetchone()
             except psycopg2.OperationalError:
-                # another cron took one after this snapshot began: it runs it
-                return
+                return None  # another cron took one after this snapshot began: it runs it
             if not row:
-                return
-            request = Request.browse(row[0])
+                return None
+            request = service.env['whatsapp.sync.request'].sudo().browse(row[0])
             request.write({'state': 'running'})
-            self._commit()
-            try:
-                configurations = request.configuration_ids.filtered('active')
-                logs = self._run(configurations, tuple(request.kinds.split(',')), full=False,
-                                 message_limit=request.message_limit, trigger=request.trigger,
-                                 refresh_recent=request.trigger == 'wizard')
-                summary = '\n'.join('%s: %s' % (log.configuration_id.name, log.summary) for log in logs) \
-                    or _('No active WhatsApp account to sync.')
-            except Exception as error:  # recorded on the request; it must not stay "running"
-                _logger.exception('Queued WhatsApp sync %s failed', request.id)
-                if not self._commit_allowed():
-                    raise
-                self.env.cr.rollback()
-                self.env.clear()
-                logs = self.env['whatsapp.sync.log']
-                summary = _('The sync failed: %s') % error
-            request.write({'state': 'done', 'log_ids': [(6, 0, logs.ids)], 'result': summary})
-            self.message_notify(
-                partner_ids=request.user_id.partner_id.ids,
-                subject=_('WhatsApp sync finished'),
-                body=plaintext2html(summary),
-            )
-            self._commit()
+            # plain values: the caller's snapshot may predate this request
+            return {'id': request.id, 'configuration_ids': request.configuration_ids.ids, 'kinds': request.kinds,
+                    'message_limit': request.message_limit, 'trigger': request.trigger}
 
     def init_cron_jobs(self):
         """Create Cron Jobs: recreate whichever of the three crons is missing."""
@@ -398,14 +415,41 @@ class WhatsappSyncService(models.Model):
         """
         return bool(self.env.context.get('whatsapp_sync_commit')) and not self._in_web_request()
 
+    def _own_transactions(self):
+        """Whether each account syncs in a transaction of its own: always, except in
+        unit tests that run inside one test transaction (HttpCase's test mode hands
+        out cursors on that transaction, so there the real path runs)."""
+        return self.env.registry.in_test_mode() or not getattr(threading.current_thread(), 'testing', False)
+
+    @contextmanager
+    def _own_transaction(self):
+        """This service on a cursor of its own, committed when the block ends well.
+
+        The caller's transaction is never committed, never left aborted, and
+        holds none of the rows written here. Odoo 14 shares one record cache
+        and one write buffer among all cursors of a thread: the caller's
+        pending writes are flushed to its own cursor first, and the cache is
+        dropped afterwards (the caller's snapshot may predate these commits).
+        """
+        if not self._own_transactions():
+            yield self
+            return
+        self.env['base'].flush()
+        try:
+            with self.env.registry.cursor() as cr:
+                _OWN_CURSORS.add(cr)
+                yield self.with_env(self.env(cr=cr))
+        finally:
+            self.env['base'].invalidate_cache()
+
     def _commit_allowed(self):
-        """Commit per page only in the cron path: never in tests or user requests."""
-        return self._scheduled_run() and not getattr(threading.current_thread(), 'testing', False)
+        """Commit only a sync's own cursor (see ``_own_transaction``), never the caller's."""
+        return self.env.cr in _OWN_CURSORS
 
     def _commit(self):
         if self._commit_allowed():
-            # Cron path only: keep every page already stored if a later one, or
-            # another account, fails, and make progress visible to other users.
+            # keep every page already stored if a later one fails, and make
+            # progress visible to other users
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _run(self, configurations, kinds, full, message_limit, trigger, refresh_recent=None):
@@ -413,35 +457,45 @@ class WhatsappSyncService(models.Model):
 
         ``refresh_recent``: also re-read the ``message_limit`` most recent
         messages of accounts that have a watermark (default: when ``full``).
+        Returns the logs; each was committed by its account's own transaction,
+        which the caller's snapshot may predate: read them with ``_read_logs``.
         """
         self.ensure_one()
         if refresh_recent is None:
             refresh_recent = full
         self._write_status({'sync_status': 'running'})
-        self._commit()
-        logs = self.env['whatsapp.sync.log']
+        log_ids = []
+        states = []
         for configuration in configurations:
-            logs |= self._sync_configuration(configuration, kinds, full, message_limit, trigger, refresh_recent)
-        status = 'error' if any(log.state == 'error' for log in logs) else 'success'
+            log_id, state = self._sync_configuration(
+                configuration, kinds, full, message_limit, trigger, refresh_recent)
+            log_ids.append(log_id)
+            states.append(state)
         self._write_status({
-            'sync_status': status,
+            'sync_status': 'error' if 'error' in states else 'success',
             'last_sync_time': fields.Datetime.now(),
-            'last_run_log_ids': [(6, 0, logs.ids)],
+            'last_run_log_ids': [(6, 0, log_ids)],
             'last_run_empty': not configurations,
         })
-        self._commit()
-        return logs
+        return self.env['whatsapp.sync.log'].browse(log_ids)
 
     def _write_status(self, values):
-        """Record the run's status, unless a concurrent run holds the row: that run
-        must neither block this one nor abort it with a serialization failure."""
+        """Record the run's status in a short transaction of its own, unless a
+        concurrent run holds the row: that run must neither block this one nor
+        abort it with a serialization failure."""
         try:
-            with self.env.cr.savepoint():
-                self.env.cr.execute('SELECT id FROM whatsapp_sync_service WHERE id = %s FOR UPDATE NOWAIT',
-                                    (self.id,))
-                self.write(values)
+            with self._own_transaction() as service, service.env.cr.savepoint():
+                service.env.cr.execute('SELECT id FROM whatsapp_sync_service WHERE id = %s FOR UPDATE NOWAIT',
+                                       (service.id,))
+                service.write(values)
         except psycopg2.OperationalError as error:
             _logger.info('WhatsApp sync status not recorded (%s); another run is writing it.', error)
+
+    def _read_logs(self, logs, reader):
+        """``reader(logs)`` on a snapshot that sees the logs the accounts' own
+        transactions committed."""
+        with self._own_transaction() as service:
+            return reader(logs.with_env(service.env))
 
     @api.depends('last_run_log_ids', 'last_run_empty')
     @api.depends_context('uid')
@@ -456,57 +510,70 @@ class WhatsappSyncService(models.Model):
                 '%s: %s' % (log.configuration_id.name, log.summary) for log in logs) or False
 
     def _sync_configuration(self, configuration, kinds, full, message_limit, trigger, refresh_recent):
-        """Sync one account under its lock and return its log row."""
-        Log = self.env['whatsapp.sync.log'].sudo()
-        started = time.monotonic()
+        """Sync one account under its lock, in a transaction of its own committed page
+        by page; return its log id and state.
+
+        The lock is taken before that transaction's first snapshot and released
+        after its last commit, so whoever syncs the account next starts from
+        everything this run stored.
+        """
         not_ready = self._not_ready_reason(configuration) if trigger == 'cron' else None
         if not_ready:
-            log = Log.create({
-                'configuration_id': configuration.id, 'trigger': trigger, 'full_sync': full,
-                'state': 'skipped', 'ended_at': fields.Datetime.now(), 'error_message': not_ready,
-            })
-            configuration.write({'last_sync_time': fields.Datetime.now(), 'last_sync_status': 'skipped',
-                                 'last_sync_message': not_ready})
-            self._commit()
-            return log
-        log = Log
+            return self._record_run_outcome(configuration, trigger, full, 'skipped', not_ready)
         try:
             with self._account_lock(configuration):
-                log = Log.create({'configuration_id': configuration.id, 'trigger': trigger,
-                                  'full_sync': full})
-                self._commit()
-                errors, refused = self._sync_kinds(configuration, log, kinds, full, message_limit, refresh_recent)
-                state = 'error' if errors else 'success'
-                if refused:
-                    # scheduled runs stop trying a refused token until someone fixes it and tests again
-                    configuration.write({'connection_state': 'error', 'connection_message': errors[-1]})
-                elif not errors:
-                    configuration.write({'connection_state': 'connected', 'connection_message': False})
-                log.write({
-                    'state': state,
-                    'error_message': '\n'.join(errors) or False,
-                    'ended_at': fields.Datetime.now(),
-                    'duration': time.monotonic() - started,
-                    'current_step': False,
-                })
+                with self._own_transaction() as service:
+                    return service._sync_locked(
+                        configuration.with_env(service.env), kinds, full, message_limit, trigger, refresh_recent)
         except SyncAlreadyRunning:
-            log = Log.create({
+            return self._record_run_outcome(
+                configuration, trigger, full, 'skipped',
+                _('A sync of this account is already running; this run skipped it.'), connection=False)
+
+    def _record_run_outcome(self, configuration, trigger, full, state, message, connection=True):
+        """A run that did not sync the account (not ready, already running): its log row."""
+        with self._own_transaction() as service:
+            log = service.env['whatsapp.sync.log'].sudo().create({
                 'configuration_id': configuration.id, 'trigger': trigger, 'full_sync': full,
-                'state': 'skipped', 'ended_at': fields.Datetime.now(),
-                'error_message': _('A sync of this account is already running; this run skipped it.'),
+                'state': state, 'ended_at': fields.Datetime.now(), 'error_message': message,
             })
-            state = 'skipped'
+            values = {'last_sync_time': fields.Datetime.now(), 'last_sync_status': state}
+            if connection:
+                values['last_sync_message'] = message
+            configuration.with_env(service.env).sudo().write(values)
+            return log.id, state
+
+    def _sync_locked(self, configuration, kinds, full, message_limit, trigger, refresh_recent):
+        Log = self.env['whatsapp.sync.log'].sudo()
+        started = time.monotonic()
+        log = Log.create({'configuration_id': configuration.id, 'trigger': trigger, 'full_sync': full})
+        self._commit()
+        try:
+            errors, refused = self._sync_kinds(configuration, log, kinds, full, message_limit, refresh_recent)
+            state = 'error' if errors else 'success'
+            if refused:
+                # scheduled runs stop trying a refused token until someone fixes it and tests again
+                configuration.write({'connection_state': 'error', 'connection_message': errors[-1]})
+            elif not errors:
+                configuration.write({'connection_state': 'connected', 'connection_message': False})
+            log.write({
+                'state': state,
+                'error_message': '\n'.join(errors) or False,
+                'ended_at': fields.Datetime.now(),
+                'duration': time.monotonic() - started,
+                'current_step': False,
+            })
         except psycopg2.Error as error:
             if not self._commit_allowed():
-                raise  # the transaction is aborted (see _sync_kinds): the request fails whole
-            # Cron path: pages already committed stay; drop the aborted rest, record why, go on.
+                raise  # the (test) transaction is aborted (see _sync_kinds): the call fails whole
+            # Pages already committed stay; drop the aborted rest, record why.
             _logger.exception('WhatsApp sync of %s failed in the database', configuration.name)
             self.env.cr.rollback()
             self.env.clear()
             values = {'state': 'error', 'ended_at': fields.Datetime.now(), 'current_step': False,
                       'duration': time.monotonic() - started,
                       'error_message': _('Database error, the sync stopped: %s') % error}
-            log = log.exists() if log else log
+            log = log.exists()
             if log:
                 log.write(values)
             else:
@@ -517,8 +584,7 @@ class WhatsappSyncService(models.Model):
             'last_sync_status': state,
             'last_sync_message': log.error_message or log.summary,
         })
-        self._commit()
-        return log
+        return log.id, state
 
     def _account_lock(self, configuration):
         return _AdvisoryLock(self.env, SYNC_LOCK_NAMESPACE, configuration.id)
@@ -910,20 +976,24 @@ class WhatsappSyncService(models.Model):
             applied += stats.created + stats.updated
         return applied
 
-    @api.model
     def _notify_result(self, logs):
-        errors = logs.filtered(lambda log: log.state == 'error')
-        lines = ['%s: %s' % (log.configuration_id.name, log.summary) for log in logs] \
-            or [_('No active WhatsApp account to sync.')]
-        return self.env['whatsapp.configuration']._notify(
-            _('Sync finished with errors') if errors else _('Sync finished'),
-            '\n'.join(lines), 'warning' if errors else 'success')
+        def notification(logs):
+            errors = logs.filtered(lambda log: log.state == 'error')
+            lines = _summary_lines(logs) or [_('No active WhatsApp account to sync.')]
+            return self.env['whatsapp.configuration']._notify(
+                _('Sync finished with errors') if errors else _('Sync finished'),
+                '\n'.join(lines), 'warning' if errors else 'success')
+        return self._read_logs(logs, notification)
 
 
 #: SQLSTATE classes of values the database refuses whatever the moment: data
 #: exceptions (22), integrity violations (23, a concurrent unique insert aside),
 #: program limits such as an index entry too large (54)
 _UNSTORABLE_CLASSES = ('22', '23', '54')
+
+
+#: the cursors ``_own_transaction`` opened: the only ones a sync commits
+_OWN_CURSORS = weakref.WeakSet()
 
 
 def _is_unstorable(error):
@@ -944,6 +1014,10 @@ def _unstorable_skip(record, error):
                         if getattr(record, name, None)), None)
     return providers.Skipped(type(record).__name__.lower(), _('could not be stored: %s') % _error_line(error),
                              external_id)
+
+
+def _summary_lines(logs):
+    return ['%s: %s' % (log.configuration_id.name, log.summary) for log in logs]
 
 
 def _members_due(group, refreshed_before):

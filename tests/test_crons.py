@@ -122,16 +122,23 @@ class TestCrons(WhatsappCase):
 
 @tagged('post_install', '-at_install')
 class TestCommitDecision(WhatsappCase):
-    """Only the server decides when a sync commits: not a context an RPC caller sends."""
+    """A sync commits only the cursor it opened for itself, never its caller's,
+    whatever context an RPC caller sends."""
 
-    def test_a_callers_context_does_not_switch_commits_on_in_a_request(self):
+    def test_only_the_syncs_own_cursor_commits(self):
         service = self.service.with_context(whatsapp_sync_commit=True)
         thread = threading.current_thread()
+        self.assertFalse(service._commit_allowed(), "the caller's cursor never commits")
+        with patch.object(sync_service_module.http, 'request', object()):
+            self.assertFalse(service._commit_allowed(), 'not even in a web request asking for it')
+            self.assertFalse(service._scheduled_run(), 'nor counts a request as the scheduler')
         with patch.object(thread, 'testing', False, create=True):
-            with patch.object(sync_service_module.http, 'request', object()):
-                self.assertFalse(service._commit_allowed(), 'a web request (RPC) never commits the sync')
-                self.assertFalse(service._scheduled_run())
-            with patch.object(sync_service_module.http, 'request', None):
-                self.assertTrue(service._commit_allowed(), 'the scheduler thread does')
-                self.assertFalse(self.service._commit_allowed(), 'and only when the scheduled action asks')
-        self.assertFalse(service._commit_allowed(), 'never inside a test')
+            self.assertTrue(service._own_transactions(), 'outside unit tests every account has its own')
+        self.assertFalse(service._own_transactions(), 'inside one test transaction it runs in the test cursor')
+        self.registry.enter_test_mode(self.cr)
+        try:
+            with service._own_transaction() as own:
+                self.assertIsNot(own.env.cr, self.env.cr)
+                self.assertTrue(own._commit_allowed())
+        finally:
+            self.registry.leave_test_mode()

@@ -58,6 +58,11 @@ class WhatsappSyncWizard(models.TransientModel):
         configurations = service._configurations_for_user(self.configuration_id or None)
         if self.configuration_id and not configurations:
             raise UserError(_('You may not sync the account %s, or it is archived.') % self.configuration_id.name)
-        logs, action = service._get_service()._start(configurations, self._kinds(), self.message_limit, 'wizard')
-        return self._show_result(_('Sync Result'), '%s\n%s' % (action['params']['title'], action['params']['message']),
-                                 log_ids=[(6, 0, logs.ids)])
+        service = service._get_service()
+        logs, action = service._start(configurations, self._kinds(), self.message_limit, 'wizard')
+        # The logs were committed by the accounts' own transactions, after this
+        # request's snapshot began: the result is written where they are visible.
+        with service._own_transaction() as fresh:
+            return self.with_env(self.env(cr=fresh.env.cr))._show_result(
+                _('Sync Result'), '%s\n%s' % (action['params']['title'], action['params']['message']),
+                log_ids=[(6, 0, logs.ids)])
