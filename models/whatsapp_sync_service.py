@@ -201,7 +201,8 @@ class WhatsappSyncService(models.Model):
             try:
                 with self.env.cr.savepoint():
                     # NOWAIT: a cron running right now holds its row; it runs queued requests when it ends.
-                    self.env.cr.execute('SELECT id FROM ir_cron WHERE id = %s FOR UPDATE NOWAIT', (cron.id,))
+                    self.env.cr.execute('SELECT id FROM ir_cron WHERE id = %s FOR UPDATE NOWAIT', (cron.id,),
+                                        log_exceptions=False)
                     cron.write({'nextcall': fields.Datetime.now()})
                 return True
             except psycopg2.OperationalError:
@@ -258,7 +259,8 @@ class WhatsappSyncService(models.Model):
             try:
                 with service.env.cr.savepoint():
                     service.env.cr.execute("""SELECT id FROM whatsapp_sync_request WHERE state = 'pending'
-                                              ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""")
+                                              ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""",
+                                           log_exceptions=False)
                     row = service.env.cr.fetchone()
             except psycopg2.OperationalError:
                 return None  # another cron took one after this snapshot began: it runs it
@@ -486,7 +488,7 @@ class WhatsappSyncService(models.Model):
         try:
             with self._own_transaction() as service, service.env.cr.savepoint():
                 service.env.cr.execute('SELECT id FROM whatsapp_sync_service WHERE id = %s FOR UPDATE NOWAIT',
-                                       (service.id,))
+                                       (service.id,), log_exceptions=False)
                 service.write(values)
         except psycopg2.OperationalError as error:
             _logger.info('WhatsApp sync status not recorded (%s); another run is writing it.', error)

@@ -70,6 +70,15 @@ fi
 
 # The committed translation template must list every term of the module
 # (Odoo 14 exports only to .po/.csv/.tgz names; without --language it writes the template).
+# Two syncs of one account at once, from two processes, through each pair of paths.
+if "$odoo_python" "$repo/tools/concurrency_check.py" "${odoo_args[@]}" --log-level=warn >"$work/concurrency.log" 2>&1; then
+    echo "ok: $(tail -n 1 "$work/concurrency.log")"
+else
+    echo "FAILED: concurrent syncs (tools/concurrency_check.py)"
+    grep -vE '^(ok: )' "$work/concurrency.log" | tail -n 60
+    failed=1
+fi
+
 "$odoo_bin" "${odoo_args[@]}" --stop-after-init --i18n-export="$work/$module.po" --modules="$module" \
     >"$work/pot.log" 2>&1
 if [ -s "$work/$module.po" ] && "$odoo_python" "$repo/tools/check_pot.py" "$work/$module.po" "$repo/i18n/$module.pot"; then

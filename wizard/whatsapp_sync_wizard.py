@@ -60,9 +60,14 @@ class WhatsappSyncWizard(models.TransientModel):
             raise UserError(_('You may not sync the account %s, or it is archived.') % self.configuration_id.name)
         service = service._get_service()
         logs, action = service._start(configurations, self._kinds(), self.message_limit, 'wizard')
+        title = _('Sync Result')
+        message = '%s\n%s' % (action['params']['title'], action['params']['message'])
         # The logs were committed by the accounts' own transactions, after this
-        # request's snapshot began: the result is written where they are visible.
+        # request's snapshot began: the result is written where they are visible,
+        # unless this wizard itself is not committed yet (created in the same
+        # transaction, as a script may do): then here, with the logs it can see.
         with service._own_transaction() as fresh:
-            return self.with_env(self.env(cr=fresh.env.cr))._show_result(
-                _('Sync Result'), '%s\n%s' % (action['params']['title'], action['params']['message']),
-                log_ids=[(6, 0, logs.ids)])
+            wizard = self.with_env(self.env(cr=fresh.env.cr)).exists()
+            if wizard:
+                return wizard._show_result(title, message, log_ids=[(6, 0, logs.ids)])
+        return self._show_result(title, message, log_ids=[(6, 0, logs.exists().ids)])
