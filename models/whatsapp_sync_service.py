@@ -1,4 +1,5 @@
 # -*- coding: utf-8 -*-
+import collections
 import datetime
 import logging
 import threading
@@ -9,9 +10,8 @@ from contextlib import contextmanager
 import psycopg2
 from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 
-from odoo import SUPERUSER_ID, _, api, fields, http, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import plaintext2html
 
 from .. import providers
 from .whatsapp_sync_mixin import to_naive_utc
@@ -68,6 +68,11 @@ CRON_FLAG_FIELDS = [
 ]
 
 
+#: what one account's run gives back: its log id, its state, and whether its errors
+#: were all transient (a queued job tries again later)
+RunOutcome = collections.namedtuple('RunOutcome', 'log_id state retryable')
+
+
 class SyncAlreadyRunning(Exception):
     """Another transaction holds this account's sync lock."""
 
@@ -115,17 +120,30 @@ class WhatsappSyncService(models.Model):
         ``full``: also re-read every group's members and the most recent
         messages. ``message_limit``: messages imported by an account with no
         watermark yet (None: 50, or 200 when ``full``); 0 imports the whole
-        history the provider holds. Syncs queued from the UI run first.
+        history the provider holds. Called by ``odoo shell`` or a script, it
+        syncs every account right away, each in its own transaction; run by a
+        scheduled action, it enqueues one queue_job job per account when
+        queue_job is installed, else runs the syncs queued from the UI first.
         """
         if not (self.env.su or self.env.user.has_group('whatsapp_integration.group_whatsapp_manager')):
             raise AccessError(_('Only the scheduler and WhatsApp managers sync every account.'))
         if message_limit is None:
             message_limit = FULL_MESSAGE_LIMIT if full else DEFAULT_MESSAGE_LIMIT
         service = self._get_service()
-        service._process_sync_requests()
         configurations = self.env['whatsapp.configuration'].sudo().search([('active', '=', True)])
-        trigger = 'cron' if self._scheduled_run() else 'other'
-        service._run(configurations, ALL_KINDS, full=full, message_limit=message_limit, trigger=trigger)
+        if not self._scheduled_run():
+            service._run(configurations, ALL_KINDS, full=full, message_limit=message_limit, trigger='other')
+            return True
+        if service._queue_jobs_available():
+            # one job per account: the workers of every server share them out
+            service._enqueue_accounts(configurations, ALL_KINDS, full, message_limit, 'cron', refresh_recent=full)
+            service._process_sync_requests()  # queued before queue_job was installed
+            return True
+        woken_early = service._woken_for_requests()
+        service._process_sync_requests()
+        if woken_early:
+            return True  # brought forward for queued syncs: the scheduled one is not due yet
+        service._run(configurations, ALL_KINDS, full=full, message_limit=message_limit, trigger='cron')
         # a request queued while this run was busy must not wait for the next one
         service._process_sync_requests()
         return True
@@ -135,142 +153,6 @@ class WhatsappSyncService(models.Model):
         configurations = self._configurations_for_user()
         _logs, action = self._get_service()._start(configurations, ALL_KINDS, DEFAULT_MESSAGE_LIMIT, 'manual')
         return action
-
-    def _start(self, configurations, kinds, message_limit, trigger):
-        """Run a user's sync inline when it is quick or no web request waits on it
-        (shell, tests), else queue it for the cron.
-
-        Returns the logs of an inline run (none when queued) and a client
-        action telling the user what happened.
-        """
-        self.ensure_one()
-        if not self._in_web_request() or self._is_quick(configurations, message_limit):
-            logs = self._run(configurations, kinds, full=False, message_limit=message_limit, trigger=trigger,
-                             refresh_recent=trigger == 'wizard')
-            return logs, self._notify_result(logs)
-        Request = self.env['whatsapp.sync.request'].sudo()
-        stale_before = fields.Datetime.subtract(fields.Datetime.now(), hours=STALE_REQUEST_HOURS)
-        busy = Request.search([('state', 'in', ('pending', 'running')), ('create_date', '>', stale_before),
-                               ('configuration_ids', 'in', configurations.ids)], limit=1)
-        if busy:
-            shared = busy.configuration_ids & configurations  # name only accounts this user may see
-            return self.env['whatsapp.sync.log'], self.env['whatsapp.configuration']._notify(
-                _('Sync already started'), _(
-                    'A sync of %(accounts)s started on %(date)s is still %(state)s; '
-                    'its result will be in Sync Logs.') % {
-                    'accounts': ', '.join(shared.mapped('name')),
-                    'date': fields.Datetime.to_string(busy.create_date),
-                    'state': dict(busy._fields['state']._description_selection(self.env))[busy.state].lower()},
-                'warning')
-        Request.create({
-            'user_id': self.env.uid,
-            'configuration_ids': [(6, 0, configurations.ids)],
-            'kinds': ','.join(kinds),
-            'message_limit': message_limit,
-            'trigger': trigger,
-        })
-        self._bring_cron_forward()
-        return self.env['whatsapp.sync.log'], self.env['whatsapp.configuration']._notify(_('Sync started in the background'), _(
-            'Syncing %s. Follow it in WhatsApp > Sync > Sync Logs; you will be notified when it ends.')
-            % ', '.join(configurations.mapped('name')), 'info')
-
-    @api.model
-    def _in_web_request(self):
-        """Only a browser request has a time limit to fear."""
-        return bool(http.request)
-
-    @api.model
-    def _is_quick(self, configurations, message_limit):
-        """Quick enough for a web request: every account synced before, recently fast,
-        and no whole-history import asked."""
-        if message_limit == 0:
-            return False
-        Log = self.env['whatsapp.sync.log'].sudo()
-        for configuration in configurations:
-            if not configuration.last_message_date:
-                return False
-            last = Log.search([('configuration_id', '=', configuration.id), ('state', '=', 'success')], limit=1)
-            if not last or last.duration > QUICK_SYNC_SECONDS:
-                return False
-        return True
-
-    def _bring_cron_forward(self):
-        """Make the first active sync cron due now; Odoo's cron runner picks it up within a minute."""
-        crons = [cron for cron in self._cron_records().values() if cron and cron.active]
-        for cron in crons:
-            try:
-                with self.env.cr.savepoint():
-                    # NOWAIT: a cron running right now holds its row; it runs queued requests when it ends.
-                    self.env.cr.execute('SELECT id FROM ir_cron WHERE id = %s FOR UPDATE NOWAIT', (cron.id,),
-                                        log_exceptions=False)
-                    cron.write({'nextcall': fields.Datetime.now()})
-                return True
-            except psycopg2.OperationalError:
-                continue
-        if not crons:
-            _logger.warning('No active WhatsApp sync cron: queued syncs wait until one is activated.')
-        return False
-
-    def _process_sync_requests(self):
-        """Run the queued UI syncs, oldest first, and notify each user of the result.
-
-        Each request's state lives in short transactions of its own, so it never
-        stays "running" because the caller's transaction failed.
-        """
-        stale_before = fields.Datetime.subtract(fields.Datetime.now(), hours=STALE_REQUEST_HOURS)
-        with self._own_transaction() as service:
-            service.env['whatsapp.sync.request'].sudo().search(
-                [('state', '=', 'running'), ('write_date', '<', stale_before)]).write({
-                    'state': 'done', 'result': _('Interrupted (the server stopped while it ran); its sync logs '
-                                                 'tell what was stored.')})
-        while True:
-            request = self._take_sync_request()
-            if not request:
-                return
-            try:
-                configurations = self.env['whatsapp.configuration'].sudo().browse(
-                    request['configuration_ids']).exists().filtered('active')
-                logs = self._run(configurations, tuple(request['kinds'].split(',')), full=False,
-                                 message_limit=request['message_limit'], trigger=request['trigger'],
-                                 refresh_recent=request['trigger'] == 'wizard')
-                failed = None
-            except Exception as error:  # recorded on the request; it must not stay "running"
-                _logger.exception('Queued WhatsApp sync %s failed', request['id'])
-                if not self._own_transactions():
-                    raise
-                logs = self.env['whatsapp.sync.log']
-                failed = _('The sync failed: %s') % error
-            with self._own_transaction() as service:
-                request = service.env['whatsapp.sync.request'].sudo().browse(request['id'])
-                logs = logs.with_env(service.env)
-                summary = failed or '\n'.join(_summary_lines(logs)) or _('No active WhatsApp account to sync.')
-                request.write({'state': 'done', 'log_ids': [(6, 0, logs.ids)], 'result': summary})
-                service.message_notify(
-                    partner_ids=request.user_id.partner_id.ids,
-                    subject=_('WhatsApp sync finished'),
-                    body=plaintext2html(summary),
-                )
-
-    def _take_sync_request(self):
-        """The oldest pending request, marked running and committed, as plain values;
-        None when there is none."""
-        with self._own_transaction() as service:
-            # SKIP LOCKED: two crons running at once never take the same request
-            try:
-                with service.env.cr.savepoint():
-                    service.env.cr.execute("""SELECT id FROM whatsapp_sync_request WHERE state = 'pending'
-                                              ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""",
-                                           log_exceptions=False)
-                    row = service.env.cr.fetchone()
-            except psycopg2.OperationalError:
-                return None  # another cron took one after this snapshot began: it runs it
-            if not row:
-                return None
-            request = service.env['whatsapp.sync.request'].sudo().browse(row[0])
-            request.write({'state': 'running'})
-            # plain values: the caller's snapshot may predate this request
-            return {'id': request.id, 'configuration_ids': request.configuration_ids.ids, 'kinds': request.kinds,
-                    'message_limit': request.message_limit, 'trigger': request.trigger}
 
     def init_cron_jobs(self):
         """Create Cron Jobs: recreate whichever of the three crons is missing."""
@@ -469,10 +351,9 @@ class WhatsappSyncService(models.Model):
         log_ids = []
         states = []
         for configuration in configurations:
-            log_id, state = self._sync_configuration(
-                configuration, kinds, full, message_limit, trigger, refresh_recent)
-            log_ids.append(log_id)
-            states.append(state)
+            outcome = self._sync_configuration(configuration, kinds, full, message_limit, trigger, refresh_recent)
+            log_ids.append(outcome.log_id)
+            states.append(outcome.state)
         self._write_status({
             'sync_status': 'error' if 'error' in states else 'success',
             'last_sync_time': fields.Datetime.now(),
@@ -513,7 +394,7 @@ class WhatsappSyncService(models.Model):
 
     def _sync_configuration(self, configuration, kinds, full, message_limit, trigger, refresh_recent):
         """Sync one account under its lock, in a transaction of its own committed page
-        by page; return its log id and state.
+        by page; return its ``RunOutcome``.
 
         The lock is taken before that transaction's first snapshot and released
         after its last commit, so whoever syncs the account next starts from
@@ -543,7 +424,7 @@ class WhatsappSyncService(models.Model):
             if connection:
                 values['last_sync_message'] = message
             configuration.with_env(service.env).sudo().write(values)
-            return log.id, state
+            return RunOutcome(log.id, state, False)
 
     def _sync_locked(self, configuration, kinds, full, message_limit, trigger, refresh_recent):
         Log = self.env['whatsapp.sync.log'].sudo()
@@ -551,7 +432,8 @@ class WhatsappSyncService(models.Model):
         log = Log.create({'configuration_id': configuration.id, 'trigger': trigger, 'full_sync': full})
         self._commit()
         try:
-            errors, refused = self._sync_kinds(configuration, log, kinds, full, message_limit, refresh_recent)
+            errors, refused, retryable = self._sync_kinds(
+                configuration, log, kinds, full, message_limit, refresh_recent)
             state = 'error' if errors else 'success'
             if refused:
                 # scheduled runs stop trying a refused token until someone fixes it and tests again
@@ -581,25 +463,27 @@ class WhatsappSyncService(models.Model):
             else:
                 log = Log.create(dict(values, configuration_id=configuration.id, trigger=trigger, full_sync=full))
             state = 'error'
+            retryable = False
         configuration.write({
             'last_sync_time': fields.Datetime.now(),
             'last_sync_status': state,
             'last_sync_message': log.error_message or log.summary,
         })
-        return log.id, state
+        return RunOutcome(log.id, state, retryable)
 
     def _account_lock(self, configuration):
         return _AdvisoryLock(self.env, SYNC_LOCK_NAMESPACE, configuration.id)
 
     def _sync_kinds(self, configuration, log, kinds, full, message_limit, refresh_recent):
-        """Run each kind; return the error texts and whether the provider refused the
-        credentials. A provider error ends that kind only, unless it is one every
+        """Run each kind; return the error texts, whether the provider refused the
+        credentials, and whether every error was transient (network, 5xx, 429). A provider error ends that kind only, unless it is one every
         later call would repeat (bad token, bad settings)."""
         errors = []
+        transient = []
         try:
             client = configuration._make_provider_client()
         except providers.ProviderError as error:
-            return [str(error)], True
+            return [str(error)], True, False
         steps = []
         if 'contacts' in kinds:
             steps.append(('contacts', lambda: self._sync_contacts(configuration, client, log)))
@@ -616,9 +500,10 @@ class WhatsappSyncService(models.Model):
                 step()
             except (providers.AuthenticationError, providers.ConfigurationError) as error:
                 errors.append(_('%(kind)s: %(error)s') % {'kind': kind, 'error': error})
-                return errors, True
+                return errors, True, False
             except providers.ProviderError as error:
                 errors.append(_('%(kind)s: %(error)s') % {'kind': kind, 'error': error})
+                transient.append(isinstance(error, (providers.TransientError, providers.RateLimitedError)))
             except psycopg2.Error as error:
                 if self.env.cr._cnx.get_transaction_status() == TRANSACTION_STATUS_INERROR:
                     raise  # aborted transaction: _sync_configuration decides what survives
@@ -628,7 +513,8 @@ class WhatsappSyncService(models.Model):
             except Exception as error:  # recorded, so the next account still syncs
                 _logger.exception('WhatsApp sync of %s (%s) failed', configuration.name, kind)
                 errors.append(_('%(kind)s: unexpected error: %(error)s') % {'kind': kind, 'error': error})
-        return errors, False
+        # worth another try later only when every error was the network's or the provider's moment
+        return errors, False, len(transient) == len(errors) > 0 and all(transient)
 
     @api.model
     def _not_ready_reason(self, configuration):

@@ -30,13 +30,30 @@ class TestBackground(WhatsappCase):
         self.assertEqual((request.state, request.user_id), ('pending', self.user))
         hourly = self.env.ref('whatsapp_integration.ir_cron_whatsapp_data_sync')
         self.assertLessEqual(hourly.nextcall, fields.Datetime.now(), 'the cron is brought forward')
-        self.env['whatsapp.sync.service'].cron_sync_all_data()
+        self.run_scheduler()
         self.assertEqual(request.state, 'done')
         self.assertEqual(len(self.stored('whatsapp.contact', self.config_a)), 5)
         self.assertIn('Account A', request.result)
         notification = self.env['mail.message'].search(
             [('model', '=', 'whatsapp.sync.service'), ('subject', '=', 'WhatsApp sync finished')], limit=1)
         self.assertIn(self.user.partner_id, notification.partner_ids)
+
+    def run_scheduler(self):
+        """What the sync cron runs: its context, outside any web request."""
+        Service = type(self.env['whatsapp.sync.service'])
+        with patch.object(Service, '_in_web_request', lambda self: False):
+            self.env['whatsapp.sync.service'].with_context(whatsapp_sync_commit=True).cron_sync_all_data()
+
+    def test_a_queued_sync_does_not_bring_the_scheduled_sync_of_every_account_forward(self):
+        hourly = self.env.ref('whatsapp_integration.ir_cron_whatsapp_data_sync')
+        hourly.nextcall = fields.Datetime.add(fields.Datetime.now(), minutes=40)
+        self.service.with_user(self.user).manual_sync_all_data()
+        Log = self.env['whatsapp.sync.log']
+        self.run_scheduler()
+        self.assertEqual(Log.search([]).configuration_id, self.config_a, 'the woken run synced the request only')
+        self.assertEqual(len(Log.search([])), 1, 'and no account twice')
+        self.run_scheduler()  # the next run, when due, is the scheduled sync of every account
+        self.assertEqual(Log.search([]).configuration_id, self.config_a | self.config_b)
 
     def test_second_start_while_queued_says_so(self):
         self.service.with_user(self.user).manual_sync_all_data()

@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
-from odoo.addons.whatsapp_integration.models import whatsapp_sync_service as sync_service_module
+from odoo.addons.whatsapp_integration.models import whatsapp_sync_dispatch as sync_service_module
 
 from .common import WhatsappCase
 
