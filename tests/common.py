@@ -5,6 +5,7 @@ The fake speaks the provider layer's interface (pages of canonical records),
 so these tests exercise every line above ``providers/`` without a network.
 """
 import datetime
+import os
 from contextlib import contextmanager
 from unittest.mock import patch
 
@@ -219,6 +220,12 @@ class WhatsappCase(SavepointCase):
         patcher = patch.object(type(self.env['whatsapp.configuration']), '_make_provider_client', make_client)
         patcher.start()
         self.addCleanup(patcher.stop)
+        if 'queue.job' in self.env.registry:
+            # The CI's queue_job pass: every job the tests enqueue runs at once, in the
+            # test transaction, so each scheduled-run test goes through the job method.
+            environ = patch.dict(os.environ, QUEUE_JOB__NO_DELAY='1')
+            environ.start()
+            self.addCleanup(environ.stop)
 
     @property
     def remote_a(self):

@@ -9,7 +9,8 @@ from .common import WhatsappCase
 
 @tagged('post_install', '-at_install')
 class TestBackground(WhatsappCase):
-    """From the browser, long syncs are queued for the cron instead of running in the request."""
+    """From the browser without queue_job, long syncs are queued for the cron instead of running
+    in the request."""
 
     def setUp(self):
         super().setUp()
@@ -18,6 +19,10 @@ class TestBackground(WhatsappCase):
         self.config_a.user_ids = [(4, self.user.id)]
         Service = type(self.env['whatsapp.sync.service'])
         patcher = patch.object(Service, '_in_web_request', lambda self: True)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        # the built-in queue, also where OCA queue_job is installed (tests/test_queue_job.py)
+        patcher = patch.object(Service, '_queue_jobs_available', lambda self: False)
         patcher.start()
         self.addCleanup(patcher.stop)
         self.Request = self.env['whatsapp.sync.request']

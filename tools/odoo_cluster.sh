@@ -37,6 +37,36 @@ ensure_addon_requirements() {
         || "$odoo_python" -m pip install -q -r "$1/requirements.txt"
 }
 
+# OCA queue_job for Odoo 14.0, pinned: the wheel from the Python package index,
+# installed without its dependencies (its `odoo` requirement is the Odoo on PATH).
+QUEUE_JOB_WHEEL=odoo14-addon-queue-job==14.0.3.15.1
+
+# add_queue_job ADDONS_DIR: unpack queue_job into ADDONS_DIR (the wheel is cached in
+# ~/.cache/whatsapp-integration). Returns 1 when it cannot be downloaded.
+add_queue_job() {
+    local cache="${XDG_CACHE_HOME:-$HOME/.cache}/whatsapp-integration/wheels"
+    mkdir -p "$cache"
+    local wheel
+    wheel=$(ls "$cache"/odoo14_addon_queue_job-14.0.3.15.1-*.whl 2>/dev/null | head -n 1)
+    if [ -z "$wheel" ]; then
+        "$odoo_python" -m pip download --quiet --disable-pip-version-check --no-deps -d "$cache" \
+            "$QUEUE_JOB_WHEEL" || return 1
+        wheel=$(ls "$cache"/odoo14_addon_queue_job-14.0.3.15.1-*.whl | head -n 1)
+    fi
+    "$odoo_python" - "$wheel" "$1" <<'PY' || return 1
+import sys, zipfile
+wheel, target = sys.argv[1:]
+prefix = 'odoo/addons/'
+with zipfile.ZipFile(wheel) as archive:
+    for name in archive.namelist():
+        if name.startswith(prefix + 'queue_job/'):
+            archive.extract(name, target + '/.queue_job_wheel')
+PY
+    rm -rf "$1/queue_job"
+    mv "$1/.queue_job_wheel/odoo/addons/queue_job" "$1/queue_job"
+    rm -rf "$1/.queue_job_wheel"
+}
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

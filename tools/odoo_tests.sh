@@ -109,6 +109,41 @@ else
     failed=1
 fi
 
+# The same tests with OCA queue_job installed (syncs become one job per account),
+# the concurrency check with the queue_job path, and a real job runner end to end.
+# WHATSAPP_SKIP_QUEUE_JOB=1 skips this pass (a quicker local run); CI never sets it.
+if [ -z "${WHATSAPP_SKIP_QUEUE_JOB:-}" ]; then
+    if add_queue_job "$work/addons"; then
+        qj_args=(-d whatsapp_test_qj)
+        run_step "install with queue_job and tests" "$work/queue_job.log" "${qj_args[@]}" \
+            -i queue_job,"$module" --test-enable --test-tags "${ODOO_TEST_TAGS:-/$module}"
+        qj_ran=$(grep -cE "${test_logger}Starting " "$work/queue_job.log")
+        qj_failures=$(grep -cE "${test_logger}(FAIL|ERROR): " "$work/queue_job.log")
+        ran=$((ran + qj_ran))
+        test_failures=$((test_failures + qj_failures))
+        grep -E "odoo.tests.runner|post-tests in" "$work/queue_job.log" | sed -E 's/^.* (odoo\.[a-z.]+: )/  /'
+        if "$odoo_python" "$repo/tools/concurrency_check.py" "${odoo_args[@]}" "${qj_args[@]}" --log-level=warn \
+                >"$work/concurrency_qj.log" 2>&1; then
+            echo "ok: with queue_job: $(tail -n 1 "$work/concurrency_qj.log")"
+        else
+            echo "FAILED: concurrent syncs with queue_job (tools/concurrency_check.py)"
+            grep -vE '^(ok: )' "$work/concurrency_qj.log" | tail -n 60
+            failed=1
+        fi
+        if "$odoo_python" "$repo/tools/queue_job_check.py" -- "${odoo_args[@]}" "${qj_args[@]}" --log-level=warn \
+                >"$work/queue_job_runner.log" 2>&1; then
+            echo "ok: $(grep '^queue_job: ' "$work/queue_job_runner.log")"
+        else
+            echo "FAILED: syncs through a real queue_job runner (tools/queue_job_check.py)"
+            tail -n 40 "$work/queue_job_runner.log"
+            failed=1
+        fi
+    else
+        echo "FAILED: cannot download $QUEUE_JOB_WHEEL (the queue_job pass needs it)"
+        failed=1
+    fi
+fi
+
 if [ -n "${KEEP_ODOO_LOGS:-}" ]; then
     mkdir -p "$KEEP_ODOO_LOGS" && cp "$work"/*.log "$KEEP_ODOO_LOGS"/
 fi
