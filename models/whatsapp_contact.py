@@ -155,9 +155,9 @@ class WhatsappContact(models.Model):
             if contact_id in records:
                 vals_list.append(self._vals_from_record(configuration, records[contact_id]))
             else:
-                phone = providers.normalize_phone(contact_id)
+                phone = providers.user_id_phone(contact_id)
                 vals_list.append({'configuration_id': configuration.id, 'contact_id': contact_id,
-                                  'phone': phone.value if phone.valid else False,
+                                  'phone': phone.value or False,
                                   'phone_valid': phone.valid})
         by_key, _stats = self._upsert(vals_list, update=False)
         return {key[1]: record.id for key, record in by_key.items()}

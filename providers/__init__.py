@@ -9,7 +9,7 @@ from .errors import (
     UnsupportedOperation,
 )
 from .phone import (
-    Jid, PhoneResult, chat_key, chat_type_of, normalize_phone, parse_jid, person_key,
+    Jid, PhoneResult, chat_key, chat_type_of, normalize_phone, parse_jid, person_key, user_id_phone,
 )
 from .records import (
     CHAT_TYPES, DELIVERY_ORDER, MEMBER_ROLES, MESSAGE_STATUSES, MESSAGE_TYPES,
@@ -60,7 +60,7 @@ __all__ = [
     'ProviderError', 'ConfigurationError', 'AuthenticationError', 'NotFoundError',
     'RateLimitedError', 'TransientError', 'BadPayloadError', 'RequestRejectedError',
     'UnsupportedOperation',
-    'normalize_phone', 'PhoneResult', 'parse_jid', 'Jid', 'person_key', 'chat_key',
+    'normalize_phone', 'user_id_phone', 'PhoneResult', 'parse_jid', 'Jid', 'person_key', 'chat_key',
     'chat_type_of',
     'AccountInfo', 'Contact', 'Member', 'Group', 'Chat', 'Media', 'Message', 'SendResult',
     'Skipped', 'Page', 'MESSAGE_STATUSES', 'DELIVERY_ORDER', 'MEMBER_ROLES', 'MESSAGE_TYPES',

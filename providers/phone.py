@@ -11,7 +11,7 @@ from collections import namedtuple
 import phonenumbers
 
 __all__ = [
-    'PhoneResult', 'normalize_phone', 'Jid', 'parse_jid', 'person_key', 'chat_key',
+    'PhoneResult', 'normalize_phone', 'user_id_phone', 'Jid', 'parse_jid', 'person_key', 'chat_key',
     'chat_type_of', 'JID_KINDS',
 ]
 
@@ -93,6 +93,25 @@ def _normalize_phone(raw, default_region=None):
         return PhoneResult(None, False, raw)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return PhoneResult(e164, True, raw)
+
+
+def user_id_phone(key):
+    """The phone of a WhatsApp user id (``447618258013`` or its JID).
+
+    WhatsApp builds these ids from international numbers, so the result's
+    ``value`` is ``+<digits>`` even when ``phonenumbers``' metadata does not know
+    the number (``valid`` then says False). Anything that is not a phone-based
+    user id (``@lid``, groups, junk) gives an empty, invalid result.
+    """
+    result = normalize_phone(key)
+    if result.valid:
+        return result
+    text = str(key or '').strip()
+    digits = parse_jid(text).key if '@' in text else text
+    if (_DIGITS.match(digits or '') and not digits.startswith('0')
+            and _MIN_PERSON_DIGITS <= len(digits) <= _MAX_PERSON_DIGITS):
+        return PhoneResult(None, False, '+' + digits)
+    return PhoneResult(None, False, None)
 
 
 def _candidate_and_region(text, compact, default_region):

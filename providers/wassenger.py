@@ -18,7 +18,7 @@ from .parsing import (
     path_segment, read_refusals, require_dict, require_text, resolve_mime_type, same_url,
     settle_outcome, split_person_keys,
 )
-from .phone import chat_type_of, normalize_phone, parse_jid, person_key
+from .phone import chat_type_of, normalize_phone, parse_jid, person_key, user_id_phone
 from .records import (
     MESSAGE_TYPES, AccountInfo, Chat, Contact, Group, GroupCreation, Media, Member, Message,
     NumberCheck, ParticipantsResult, SendResult, Skipped, WebhookRegistration,
@@ -625,8 +625,13 @@ def _dict_field(item, key):
 
 
 def _phone_of(item, jid):
-    """E.164 from ``phone`` when given, else from the digits of a user id."""
-    raw = as_text(item.get('phone')) or (jid.key if jid.kind == 'user' else None)
+    """E.164 of a user id's digits (an international number by construction), else
+    from ``phone`` when given."""
+    if jid.kind == 'user':
+        phone = user_id_phone(jid.key)
+        if phone.value:
+            return phone
+    raw = as_text(item.get('phone'))
     return normalize_phone(raw) if raw else None
 
 

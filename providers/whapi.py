@@ -14,7 +14,7 @@ from .parsing import (
     resolve_mime_type, parse_time, path_segment, require_dict, require_text, same_url,
     settle_outcome, split_person_keys, to_unix_seconds,
 )
-from .phone import chat_key, chat_type_of, normalize_phone, parse_jid, person_key
+from .phone import chat_key, chat_type_of, normalize_phone, parse_jid, person_key, user_id_phone
 from .records import (
     MESSAGE_STATUSES, MESSAGE_TYPES, AccountInfo, Chat, Contact, Group, GroupCreation, Media,
     Member, Message, NumberCheck, ParticipantsResult, SendResult, Skipped, WebhookRegistration,
@@ -442,7 +442,7 @@ def parse_contact(item):
         return None  # not a person: chats/groups carry these
     if jid.kind not in ('user', 'lid'):
         raise ItemError('unrecognised contact id')
-    phone = normalize_phone(jid.key) if jid.kind == 'user' else None
+    phone = user_id_phone(jid.key) if jid.kind == 'user' else None
     return Contact(
         contact_id=jid.key,
         phone=phone.value if phone else None,
@@ -500,7 +500,7 @@ def parse_participant(participant):
     if not key:
         raise ItemError('participant id is not a person')
     role = map_value(rank, _RANKS, 'member') if rank is not None else 'member'
-    phone = normalize_phone(key) if not key.endswith('@lid') else None
+    phone = user_id_phone(key) if not key.endswith('@lid') else None
     return Member(contact_id=key, role=role,
                   phone=phone.value if phone else None,
                   phone_valid=bool(phone and phone.valid))

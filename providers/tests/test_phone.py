@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from providers import chat_key, chat_type_of, normalize_phone, parse_jid, person_key
+from providers import chat_key, chat_type_of, normalize_phone, parse_jid, person_key, user_id_phone
 from providers.parsing import iso_utc, parse_time, to_unix_seconds
 
 
@@ -125,3 +125,18 @@ def test_time_helpers():
     assert iso_utc(moment) == '2024-01-01T00:00:01.999Z'
     other_zone = moment.astimezone(timezone(timedelta(hours=5)))
     assert iso_utc(other_zone) == '2024-01-01T00:00:01.999Z'
+
+
+@pytest.mark.parametrize('key, value, valid', [
+    ('34600111222', '+34600111222', True),
+    ('34600111222@s.whatsapp.net', '+34600111222', True),
+    ('447618258013', '+447618258013', False),     # unknown to the metadata, still international
+    ('447618258013@c.us', '+447618258013', False),
+    ('123456789012345@lid', None, False),          # hidden number
+    ('120363000000000001@g.us', None, False),
+    ('0612345678', None, False),                   # national form: not an id
+    ('1234', None, False), ('', None, False), (None, None, False),
+])
+def test_a_user_id_is_its_international_number(key, value, valid):
+    result = user_id_phone(key)
+    assert (result.value, result.valid) == (value, valid)

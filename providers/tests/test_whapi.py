@@ -145,7 +145,7 @@ def test_contacts_unicode_lid_and_bad_items(server, sleeps):
     assert by_id['4915123456789'].phone == '+4915123456789' and by_id['4915123456789'].is_business
     lid = by_id['123456789012345@lid']
     assert lid.phone is None and lid.phone_valid is False and lid.pushname == 'שלום'
-    assert by_id['12345678'].phone == '12345678' and by_id['12345678'].phone_valid is False
+    assert by_id['12345678'].phone == '+12345678' and by_id['12345678'].phone_valid is False  # an id is international
     assert len(items) == 4
     assert [s.kind for s in skipped] == ['contact'] * 3
     assert skipped[2].external_id == 'garbage!!'
