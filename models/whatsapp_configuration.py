@@ -313,6 +313,8 @@ class WhatsappConfiguration(models.Model):
             timeout=float(params.get_param('whatsapp_integration.http_timeout', 30.0)),
             connect_timeout=float(params.get_param('whatsapp_integration.http_connect_timeout', 10.0)),
             page_size=int(params.get_param('whatsapp_integration.page_size', 500)),
+            # requests of one account in flight at once (pages ahead, groups' members)
+            concurrency=int(params.get_param('whatsapp_integration.provider_concurrency', 4)),
         )
 
     def action_test_connection(self):

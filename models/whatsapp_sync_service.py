@@ -636,12 +636,12 @@ class WhatsappSyncService(models.Model):
             to_fetch = [rec.group_id for rec in due if rec.members is None]
             for start in range(0, len(to_fetch), MEMBER_FETCH_BATCH):
                 fetched = providers.Page()
-                for group_id in to_fetch[start:start + MEMBER_FETCH_BATCH]:
-                    try:
-                        fetched.items.append(client.get_group(group_id))
-                    except (providers.NotFoundError, providers.BadPayloadError) as error:
+                for group_id, group in client.get_groups(to_fetch[start:start + MEMBER_FETCH_BATCH]):
+                    if isinstance(group, providers.Failed):
                         # this group's members stay as they were; the others go on
-                        fetched.skipped.append(providers.Skipped('group', str(error), group_id))
+                        fetched.skipped.append(providers.Skipped('group', str(group.error), group_id))
+                    else:
+                        fetched.items.append(group)
                 fetched.skipped.extend(_participant_skips(fetched.items))
                 self._store_page(log, fetched, store_members)
 

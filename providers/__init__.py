@@ -19,6 +19,7 @@ from .records import (
     WebhookRegistration, record_from_json, record_to_json,
 )
 from .base import CAPABILITIES, ProviderClient
+from .concurrency import Failed, fetch_ordered
 from .whapi import WhapiClient
 from .wassenger import WassengerClient
 from .webhooks import (
@@ -55,7 +56,7 @@ def make_client(provider, **settings):
 
 
 __all__ = [
-    'PROVIDERS', 'make_client', 'default_base_url', 'ProviderClient',
+    'PROVIDERS', 'make_client', 'Failed', 'fetch_ordered', 'default_base_url', 'ProviderClient',
     'WhapiClient', 'WassengerClient',
     'ProviderError', 'ConfigurationError', 'AuthenticationError', 'NotFoundError',
     'RateLimitedError', 'TransientError', 'BadPayloadError', 'RequestRejectedError',

@@ -7,7 +7,8 @@ Operations not every provider offers are named in ``capabilities``; callers
 ask :meth:`ProviderClient.supports` first, and calling an unsupported one
 raises UnsupportedOperation instead of failing somewhere in the provider.
 """
-from .errors import UnsupportedOperation
+from .concurrency import fetch_ordered
+from .errors import BadPayloadError, NotFoundError, UnsupportedOperation
 
 #: every optional operation a client may list in ``capabilities``
 CAPABILITIES = frozenset((
@@ -69,6 +70,13 @@ class ProviderClient(object):
     def get_group(self, group_id):
         """Return one :class:`Group` with its ``members`` filled."""
         raise NotImplementedError
+
+    def get_groups(self, group_ids):
+        """Yield ``(group id, Group)`` for each id, in order, ``concurrency`` requests
+        at a time; a group the provider no longer knows or answers garbled for comes
+        as ``(group id, Failed(error))`` and the others go on."""
+        return fetch_ordered(self.get_group, group_ids, getattr(self, 'concurrency', 1),
+                             catch=(NotFoundError, BadPayloadError))
 
     def iter_messages(self, since=None, limit=None):
         """Yield pages of :class:`Message` across all chats.

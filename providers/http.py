@@ -320,6 +320,10 @@ def _json_name(kind):
     return {dict: 'an object', list: 'a list'}.get(kind, kind.__name__)
 
 
+#: upper bound of ``concurrency``: a provider sees at most this many requests of one account at once
+MAX_CONCURRENCY = 16
+
+
 class HttpClientMixin(object):
     """Constructor wiring shared by the HTTP provider clients.
 
@@ -336,12 +340,14 @@ class HttpClientMixin(object):
 
     def __init__(self, token, base_url=None, device_id=None, timeout=30.0,
                  connect_timeout=10.0, max_retries=3, backoff_factor=0.5,
-                 max_retry_after=60.0, page_size=None, sleep=None, session=None):
+                 max_retry_after=60.0, page_size=None, sleep=None, session=None, concurrency=1):
         token = (str(token).strip() if token is not None else '')
         if not token:
             raise ConfigurationError('%s: no API token is set' % self.label)
         self.base_url = str(base_url or self.default_base_url).rstrip('/')
         self.device_id = (str(device_id).strip() if device_id else None) or None
+        # independent requests (pages ahead, one group after another) in flight at once
+        self.concurrency = max(1, min(int(concurrency or 1), MAX_CONCURRENCY))
         if page_size is None:
             self.page_size = self.default_page_size
         else:

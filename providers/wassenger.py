@@ -4,10 +4,12 @@ Lists are bare JSON arrays paged with ``page`` (0-based) and ``size``; user
 ids are ``<digits>@c.us``; most paths need the device id; sends are queued
 and get a 24-hex queue id besides WhatsApp's own id (``waId``).
 """
+import itertools
 import logging
 from datetime import timedelta
 
 from .base import ProviderClient
+from .concurrency import fetch_ordered
 from .errors import (
     BadPayloadError, ConfigurationError, NotFoundError, RequestRejectedError,
 )
@@ -167,14 +169,22 @@ class WassengerClient(HttpClientMixin, ProviderClient):
 
         Stops on a short or empty page, and on a page identical to the previous
         one (an endpoint that ignores ``page`` would otherwise loop forever).
+        The listing gives no total: after the first full page, the next ones
+        are asked for ``concurrency`` at a time ahead (at most that many
+        requests are spent past the last page), and yielded in order.
         """
         size = page_size or self.page_size
-        page_number = 0
-        previous = None
-        while True:
+
+        def fetch(page_number):
             query = dict(params or {})
             query.update(page=page_number, size=size)
-            items = self._get(path, query, expect=list)
+            return self._get(path, query, expect=list)
+
+        first = fetch(0)
+        # lazy: the pages ahead are asked for only once the first one came back full
+        pages = itertools.chain([(0, first)], fetch_ordered(fetch, itertools.count(1), self.concurrency))
+        previous = None
+        for page_number, items in pages:
             if not items:
                 return
             fingerprint = [_item_id(item) if isinstance(item, dict) else repr(item) for item in items]
@@ -186,7 +196,6 @@ class WassengerClient(HttpClientMixin, ProviderClient):
             yield items
             if len(items) < size:
                 return
-            page_number += 1
 
     # -- contacts, chats, groups ---------------------------------------------------------
 

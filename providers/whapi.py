@@ -6,6 +6,7 @@ person ids are bare digits, 1:1 chats ``<digits>@s.whatsapp.net``.
 import logging
 
 from .base import ProviderClient
+from .concurrency import fetch_ordered
 from .errors import BadPayloadError, ConfigurationError, ProviderError, RequestRejectedError
 from .http import HttpClientMixin
 from .parsing import (
@@ -135,23 +136,28 @@ class WhapiClient(HttpClientMixin, ProviderClient):
         """Yield the raw item lists of a count/offset listing, page by page.
 
         Stops when ``offset`` reaches ``total`` or a page comes back empty
-        (``count`` in the envelope is not trusted; ``len(items)`` is).
+        (``count`` in the envelope is not trusted; ``len(items)`` is). Once the
+        first page tells the total, the next pages are asked for
+        ``concurrency`` at a time, and still yielded in order.
         """
         size = page_size or self.page_size
-        offset = 0
-        while True:
+        where = 'WHAPI GET %s' % path
+
+        def fetch(offset):
             query = dict(params or {})
             query.update(count=size, offset=offset)
             body = self._get(path, query)
-            where = 'WHAPI GET %s' % path
             if items_key not in body:
                 raise BadPayloadError('%s: no "%s" list in the answer' % (where, items_key))
             items = expect_list(body[items_key], '%s "%s"' % (where, items_key))
             total = body.get('total')
             if total is not None and (isinstance(total, bool) or not isinstance(total, int)):
                 raise BadPayloadError('%s: "total" is not a number' % where)
-            if not items:
-                return
+            return items, total
+
+        items, total = fetch(0)
+        offset = 0
+        while items:
             yield items
             offset += len(items)
             if total is None:
@@ -159,6 +165,20 @@ class WhapiClient(HttpClientMixin, ProviderClient):
                     return
             elif offset >= total:
                 return
+            elif self.concurrency > 1:
+                # the total is known, so are the next offsets (at the page length the server keeps to)
+                ahead = fetch_ordered(fetch, range(offset, total, len(items)), self.concurrency)
+                for page_offset, (items, _total) in ahead:
+                    if page_offset != offset:
+                        break  # a page came back short: go on from where it ended, one by one
+                    if not items:
+                        return
+                    yield items
+                    offset += len(items)
+                ahead.close()
+                if offset >= total:
+                    return
+            items, total = fetch(offset)
 
     # -- contacts, chats, groups ---------------------------------------------------------
 

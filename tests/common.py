@@ -101,6 +101,8 @@ class FakeProviderClient(object):
                             invite_code=g.invite_code, members=None) for g in groups]
         return self._pages('groups', groups)
 
+    get_groups = providers.ProviderClient.get_groups  # the real one, over this get_group
+
     def get_group(self, group_id):
         self._call('group')
         for group in self.account.groups:

@@ -40,7 +40,7 @@ def test_default_base_urls():
 
 
 # Methods the base class implements itself, shared by every client.
-CONCRETE_BASE_METHODS = {'supports'}
+CONCRETE_BASE_METHODS = {'supports', 'get_groups'}
 
 
 def test_both_clients_implement_the_whole_interface():
