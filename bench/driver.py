@@ -29,7 +29,7 @@ QUICK = dict(contacts=200, groups=20, members=10, messages=2000, days=60, new_me
              big_messages=20000, kill_messages=3000, kill_new=600, concurrent_new=400)
 
 TARGETS = {
-    'a_rate': 2500.0, 'a_qpr': 1.2, 'b_rate': 20000.0, 'b_qpr': 0.05, 'c_seconds': 2.0,
+    'a_rate': 4000.0, 'b_floor_ratio': 1.3, 'f_latency_ratio': 2.0, 'f_latency': 0.15, 'a_qpr': 1.2, 'b_rate': 20000.0, 'b_qpr': 0.05, 'c_seconds': 2.0,
     'd_rss': 200.0, 'e_speedup': 4.0,
 }
 
@@ -215,6 +215,10 @@ class Bench(object):
         self.print_phase(a)
 
         print('\n(b) the same call again, no remote change')
+        floor = self.run_worker('b-floor', o.db, 'read')
+        self.results['b_floor'] = floor
+        print('  floor: the provider layer alone reads %d items in %.2f s (%.0f items/s)' % (
+            floor['records'], floor['seconds'], floor['records'] / floor['seconds'] if floor['seconds'] else 0))
         b = self.timed_sync('b', o.db, pair, full=True, message_limit=0)
         self.check_logs(b, '(b)')
         for config_id, account, name in ((ids[0], self.acc_a, 'A'), (ids[1], self.acc_b, 'B')):
@@ -258,10 +262,28 @@ class Bench(object):
         self.results['e'] = e
         self.print_phase(e)
 
+        self.latency_check()
         self.kill_check()
         self.concurrent_check()
         self.server.stop()
         return self.report()
+
+    def latency_check(self):
+        """(f) the first import of (a) again, every fake-provider reply %d ms late."""
+        o = self.options
+        print('\n(f) the first import of (a) with %d ms added to every provider reply (fresh accounts)'
+              % (TARGETS['f_latency'] * 1000))
+        late = [self.account('whapi', 'bench-late-token-A', 1), self.account('wassenger', 'bench-late-token-B', 2)]
+        for account in late:
+            account.faults.update(delay=TARGETS['f_latency'])
+        late_ids = self.setup_configs(o.db_latency, [('Late A', late[0]), ('Late B', late[1])],
+                                      deactivate_others=True)
+        f = self.timed_sync('f', o.db_latency, late, full=True, message_limit=0)
+        self.check_logs(f, '(f)')
+        for config_id, account, name in zip(late_ids, late, 'AB'):
+            self.verify(o.db_latency, config_id, account, '(f) account %s' % name)
+        self.results['f'] = f
+        self.print_phase(f)
 
     def print_phase(self, result):
         records = result['records']
@@ -411,6 +433,14 @@ class Bench(object):
         row('(b) no-change rerun throughput', '>= %d rec/s' % TARGETS['b_rate'], '%.0f rec/s (%.2f s)' % (
             rate(b), b['seconds']), rate(b) >= TARGETS['b_rate'])
         row('(b) SQL per record', '<= %.2f' % TARGETS['b_qpr'], '%.3f' % qpr(b), qpr(b) <= TARGETS['b_qpr'])
+        floor = r['b_floor']
+        row('(b) vs provider layer alone', '<= %.1fx' % TARGETS['b_floor_ratio'], '%.2fx (floor %.2f s, %.0f items/s)' % (
+            b['seconds'] / floor['seconds'], floor['seconds'], floor['records'] / floor['seconds']),
+            b['seconds'] <= TARGETS['b_floor_ratio'] * floor['seconds'])
+        f = r['f']
+        row('(f) (a) with %d ms per reply' % (TARGETS['f_latency'] * 1000), '<= %.0fx (a)' % TARGETS['f_latency_ratio'],
+            '%.2fx (%.1f s, %d HTTP)' % (f['seconds'] / a['seconds'], f['seconds'], f['http']),
+            f['seconds'] <= TARGETS['f_latency_ratio'] * a['seconds'])
         row('(b) writes to synced tables', '0', '%d (bookkeeping %d)' % (b['writes_synced'], b['writes_other']),
             b['writes_synced'] == 0)
         row('(c) incremental run', '< %.0f s' % TARGETS['c_seconds'], '%.2f s (%d HTTP)' % (c['seconds'], c['http']),
@@ -454,6 +484,7 @@ def main():
     parser.add_argument('--db', default='bench')
     parser.add_argument('--db-naive', default='bench_naive')
     parser.add_argument('--db-kill', default='bench_kill')
+    parser.add_argument('--db-latency', default='bench_latency')
     options = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # progress shows while phases run
     bench = Bench(options)

@@ -201,6 +201,25 @@ def action_sync(env, args, counter, profile_path=None):
     return result
 
 
+def action_read(env, args, counter):
+    """The floor of a no-change re-run: the provider layer alone reading what a full
+    re-run reads (every listing, every group's members, the whole message history),
+    with no database work."""
+    started = time.monotonic()
+    items = 0
+    for configuration in env['whatsapp.configuration'].search([]):
+        client = configuration._make_provider_client()
+        items += sum(len(page.items) for page in client.iter_contacts())
+        to_fetch = []
+        for page in client.iter_groups():
+            items += len(page.items) + sum(len(group.members or ()) for group in page.items)
+            to_fetch += [group.group_id for group in page.items if group.members is None]
+        for _group_id, group in client.get_groups(to_fetch):
+            items += len(getattr(group, 'members', None) or ())
+        items += sum(len(page.items) for page in client.iter_messages())
+    return {'seconds': time.monotonic() - started, 'records': items}
+
+
 def action_naive(env, args, counter):
     """Baseline: per record, search the row, then create it (or write it)."""
     Contact = env['whatsapp.contact']
@@ -305,6 +324,8 @@ def main():
             result = action_sync(env, args, counter, args.get('profile'))
         elif action == 'naive':
             result = action_naive(env, args, counter)
+        elif action == 'read':
+            result = action_read(env, args, counter)
         else:
             raise SystemExit('unknown action %r' % action)
         cr.commit()

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 
 from . import wassenger, whapi
 from .wassenger import WASSENGER_SIGNATURE_HEADER
@@ -118,6 +119,25 @@ def parse_webhook(provider, raw_body):
     return batch
 
 
+#: deeper JSON is refused before it is parsed: no provider nests its events like that,
+#: and the parser would otherwise hit Python's recursion limit in the middle of a request
+MAX_JSON_DEPTH = 200
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r'[\[\]{}]')
+
+
+def _nesting_depth(text):
+    """The deepest ``[``/``{`` nesting of a JSON text (strings ignored), without recursion."""
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub('', text)):
+        if bracket in '[{':
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
 def _decode_json(raw_body, label):
     if raw_body is None or not _to_bytes(raw_body).strip():
         raise BadPayloadError('%s webhook: the body is empty' % label)
@@ -125,6 +145,8 @@ def _decode_json(raw_body, label):
         text = _to_bytes(raw_body).decode('utf-8-sig')
     except UnicodeDecodeError:
         raise BadPayloadError('%s webhook: the body is not UTF-8 text' % label)
+    if _nesting_depth(text) > MAX_JSON_DEPTH:
+        raise BadPayloadError('%s webhook: the JSON is nested too deeply' % label)
     try:
         return json.loads(text)
     except RecursionError:

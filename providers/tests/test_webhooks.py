@@ -515,3 +515,8 @@ def test_wassenger_bad_message_is_skipped():
 def test_json_nested_too_deeply_is_a_bad_payload(provider):
     with pytest.raises(BadPayloadError, match='nested too deeply'):
         parse_webhook(provider, b'[' * 100000 + b']' * 100000)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    from providers.webhooks import _nesting_depth
+    assert _nesting_depth('{"a": "[[[[{{{{\\"]]", "b": [1, {"c": []}]}') == 4
