@@ -31,6 +31,7 @@ schedule, on demand (Sync Now, Sync Wizard) or from ``odoo shell``.
         'wizard/whatsapp_sync_wizard_views.xml',
         'views/res_partner_views.xml',
         'views/whatsapp_menus.xml',
+        'views/whatsapp_assets.xml',
     ],
     'post_init_hook': 'post_init_hook',
     'application': True,

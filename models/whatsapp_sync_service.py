@@ -99,12 +99,11 @@ class WhatsappSyncService(models.Model):
         readonly=True, groups='whatsapp_integration.group_whatsapp_manager')
     last_run_empty = fields.Boolean(readonly=True, groups='whatsapp_integration.group_whatsapp_manager')
     cron_status = fields.Text(compute='_compute_cron_status', string='Scheduled Syncs')
-    cron_hourly_active = fields.Boolean(
-        string='Hourly Sync', compute='_compute_cron_flags', inverse='_inverse_cron_flags')
+    # Switches of the crons: read from them, written to them by write() below.
+    cron_hourly_active = fields.Boolean(string='Hourly Sync', compute='_compute_cron_flags', readonly=False)
     cron_frequent_active = fields.Boolean(
-        string='Frequent Sync (30 min)', compute='_compute_cron_flags', inverse='_inverse_cron_flags')
-    cron_daily_active = fields.Boolean(
-        string='Daily Full Sync', compute='_compute_cron_flags', inverse='_inverse_cron_flags')
+        string='Frequent Sync (30 min)', compute='_compute_cron_flags', readonly=False)
+    cron_daily_active = fields.Boolean(string='Daily Full Sync', compute='_compute_cron_flags', readonly=False)
     running_log_ids = fields.Many2many(
         'whatsapp.sync.log', compute='_compute_log_ids', string='Running Now')
     recent_log_ids = fields.Many2many(
@@ -223,14 +222,26 @@ class WhatsappSyncService(models.Model):
             for xml_id, field_name in CRON_FLAG_FIELDS:
                 service[field_name] = bool(crons[xml_id] and crons[xml_id].active)
 
-    def _inverse_cron_flags(self):
+    def write(self, vals):
+        """The switches go to their crons, each exactly as given.
+
+        Not an inverse: the web client sends all three switches on every save,
+        and an inverse reads the ones not written from a recompute that may
+        run mid-write; here every switch sent is applied and no other.
+        """
+        flags = {name: vals.pop(name) for _xml_id, name in CRON_FLAG_FIELDS if name in vals}
+        if flags:
+            self._set_cron_flags(flags)
+        return super().write(vals) if vals else True
+
+    def _set_cron_flags(self, flags):
         self._check_manager()
         crons = self._cron_records()
-        for service in self:
-            for xml_id, field_name in CRON_FLAG_FIELDS:
-                cron = crons[xml_id]
-                if cron and cron.active != service[field_name]:
-                    cron.write({'active': service[field_name]})
+        for xml_id, field_name in CRON_FLAG_FIELDS:
+            cron = crons[xml_id]
+            if field_name in flags and cron and cron.active != bool(flags[field_name]):
+                cron.write({'active': bool(flags[field_name])})
+        self.invalidate_cache([field_name for _xml_id, field_name in CRON_FLAG_FIELDS])
 
     def _compute_log_ids(self):
         Log = self.env['whatsapp.sync.log']

@@ -15,3 +15,4 @@ from . import test_poison_rows
 from . import test_side_effects
 from . import test_event_order
 from . import test_queue_job
+from . import test_tours

@@ -119,6 +119,17 @@ class TestCrons(WhatsappCase):
         with self.assertRaises(AccessError):
             self.service.with_user(self.user).write({'cron_daily_active': False})
 
+    def test_a_save_sending_every_switch_changes_only_what_changed(self):
+        """The web client sends the three switches on each save."""
+        service = self.service.with_user(self.manager)
+        hourly = self.env.ref('whatsapp_integration.ir_cron_whatsapp_data_sync')
+        daily = self.env.ref('whatsapp_integration.ir_cron_whatsapp_full_sync_daily')
+        service.write({'cron_hourly_active': True, 'cron_frequent_active': False, 'cron_daily_active': True})
+        self.assertEqual((hourly.active, daily.active), (True, True))
+        self.assertTrue(service.cron_daily_active and service.cron_hourly_active)
+        service.write({'cron_hourly_active': True, 'cron_frequent_active': False, 'cron_daily_active': False})
+        self.assertEqual((hourly.active, daily.active), (True, False))
+
 
 @tagged('post_install', '-at_install')
 class TestCommitDecision(WhatsappCase):
