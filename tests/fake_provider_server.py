@@ -25,6 +25,8 @@ Run it by hand: ``python3 tests/fake_provider_server.py`` prints two accounts' U
 and tokens and serves until interrupted.
 """
 import bisect
+import hashlib
+import hmac
 import json
 import re
 import socket
@@ -281,6 +283,19 @@ class FakeAccount(object):
             added.append(message)
         self.extra_messages.extend(added)
         return added
+
+    def webhook_delivery(self, message, secret):
+        """What this provider POSTs to a webhook for a new ``message`` (canonical):
+        ``(body bytes, headers)``, authenticated with ``secret`` its way."""
+        if self.provider == 'whapi':
+            body = json.dumps({'messages': [self._whapi_message(message)],
+                               'event': {'type': 'messages', 'event': 'post'}}).encode()
+            return body, {'Content-Type': 'application/json', 'X-Odoo-Webhook-Secret': secret}
+        event = 'message:out:new' if message['from_me'] else 'message:in:new'
+        body = json.dumps({'id': 'evt-%s' % message['id'], 'event': event, 'device': {'id': self.device_id},
+                           'data': self._wassenger_message(message)}).encode()
+        signature = 'sha256=' + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        return body, {'Content-Type': 'application/json', 'X-Wassenger-Signature': signature}
 
     def mutate_message(self, index, **changes):
         """Change a generated message (e.g. status='read', body='edited')."""

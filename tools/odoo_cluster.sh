@@ -81,9 +81,16 @@ start_cluster() {
     mkdir -p "$work/addons" "$work/data" "$work/sock" "$work/pg"
     chown postgres "$work/sock" "$work/pg"
     chmod 700 "$work/pg"
-    pg_port=$(free_port)
     su postgres -s /bin/bash -c "'$pg_bin/initdb' -D '$work/pg' -U odoo -A trust -E UTF8 --locale=C.UTF-8" \
         >"$work/initdb.log" 2>&1 || { tail -n 40 "$work/initdb.log"; return 1; }
+    resume_cluster "$work"
+}
+
+# resume_cluster WORK: start again a cluster start_cluster made (and stop_cluster stopped),
+# on a new port; sets pg_port and db_args like start_cluster.
+resume_cluster() {
+    local work=$1
+    pg_port=$(free_port)
     su postgres -s /bin/bash -c "'$pg_bin/pg_ctl' -D '$work/pg' -l '$work/sock/postgres.log' -w -o \"-k '$work/sock' -p $pg_port -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" start" \
         >/dev/null || { tail -n 40 "$work/sock/postgres.log"; return 1; }
     db_args=(--db_host="$work/sock" --db_port="$pg_port" --db_user=odoo --data-dir="$work/data")
