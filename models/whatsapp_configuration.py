@@ -9,6 +9,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .. import providers
+from .error_messages import explain
 from .whatsapp_credential import new_webhook_key
 
 _logger = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ class WhatsappConfiguration(models.Model):
         [('draft', 'Not tested'), ('connected', 'Connected'), ('error', 'Error')],
         default='draft', readonly=True, copy=False)
     connection_message = fields.Char(readonly=True, copy=False)
+    connection_detail = fields.Text(
+        string='Technical Details', readonly=True, copy=False,
+        help='What the provider or the network said at the last failed test or sync, for whoever debugs.')
     account_phone = fields.Char(readonly=True, copy=False)
 
     last_message_date = fields.Datetime(
@@ -324,11 +328,14 @@ class WhatsappConfiguration(models.Model):
         try:
             info = self._make_provider_client().check_connection()
         except providers.ProviderError as error:
-            self.sudo().write({'connection_state': 'error', 'connection_message': str(error)})
-            return self._notify(_('Connection failed'), str(error), 'danger')
+            sentence, detail = explain(self.env, error)
+            self.sudo().write({'connection_state': 'error', 'connection_message': sentence,
+                               'connection_detail': detail})
+            return self._notify(_('Connection failed'), sentence, 'danger')
         values = {
             'connection_state': 'connected' if info.connected else 'error',
             'connection_message': info.detail or info.status,
+            'connection_detail': False,
             'account_phone': info.phone or False,
         }
         self.sudo().write(values)

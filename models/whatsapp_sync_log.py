@@ -45,6 +45,9 @@ class WhatsappSyncLog(models.Model):
     skipped_count = fields.Integer(string='Items Skipped', help='Provider items that could not be read.')
     skipped_details = fields.Text(help='Why items were skipped (first ones only).')
     error_message = fields.Text(string='Errors')
+    error_details = fields.Text(
+        string='Technical Details', help='What the provider or the network said, for whoever debugs: request, '
+        'HTTP status, library error.')
     summary = fields.Char(compute='_compute_summary')
 
     @api.depends('contacts_created', 'contacts_updated', 'groups_created', 'groups_updated',

@@ -14,6 +14,7 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError
 
 from .. import providers
+from .error_messages import explain
 from .whatsapp_sync_mixin import to_naive_utc
 
 _logger = logging.getLogger(__name__)
@@ -448,9 +449,11 @@ class WhatsappSyncService(models.Model):
             state = 'error' if errors else 'success'
             if refused:
                 # scheduled runs stop trying a refused token until someone fixes it and tests again
-                configuration.write({'connection_state': 'error', 'connection_message': errors[-1]})
+                configuration.write({'connection_state': 'error', 'connection_message': errors[-1],
+                                     'connection_detail': log.error_details})
             elif not errors:
-                configuration.write({'connection_state': 'connected', 'connection_message': False})
+                configuration.write({'connection_state': 'connected', 'connection_message': False,
+                                     'connection_detail': False})
             log.write({
                 'state': state,
                 'error_message': '\n'.join(errors) or False,
@@ -486,15 +489,28 @@ class WhatsappSyncService(models.Model):
         return _AdvisoryLock(self.env, SYNC_LOCK_NAMESPACE, configuration.id)
 
     def _sync_kinds(self, configuration, log, kinds, full, message_limit, refresh_recent):
-        """Run each kind; return the error texts, whether the provider refused the
-        credentials, and whether every error was transient (network, 5xx, 429). A provider error ends that kind only, unless it is one every
-        later call would repeat (bad token, bad settings)."""
+        """Run each kind; return the error sentences, whether the provider refused the
+        credentials, and whether every error was transient (network, 5xx, 429).
+
+        A provider error ends that kind only, unless it is one every later call
+        would repeat (bad token, bad settings). People read one plain sentence
+        per error; the technical text goes to the log's technical details.
+        """
         errors = []
+        details = []
         transient = []
+
+        def failed(kind, error):
+            sentence, detail = explain(self.env, error)
+            errors.append(_('%(kind)s: %(error)s') % {'kind': kind, 'error': sentence})
+            details.append('%s: %s' % (kind, detail))
+            log.write({'error_details': '\n'.join(details)})
+
         try:
             client = configuration._make_provider_client()
         except providers.ProviderError as error:
-            return [str(error)], True, False
+            failed(_('connection'), error)
+            return errors, True, False
         steps = []
         if 'contacts' in kinds:
             steps.append(('contacts', lambda: self._sync_contacts(configuration, client, log)))
@@ -510,10 +526,10 @@ class WhatsappSyncService(models.Model):
             try:
                 step()
             except (providers.AuthenticationError, providers.ConfigurationError) as error:
-                errors.append(_('%(kind)s: %(error)s') % {'kind': kind, 'error': error})
+                failed(kind, error)
                 return errors, True, False
             except providers.ProviderError as error:
-                errors.append(_('%(kind)s: %(error)s') % {'kind': kind, 'error': error})
+                failed(kind, error)
                 transient.append(isinstance(error, (providers.TransientError, providers.RateLimitedError)))
             except psycopg2.Error as error:
                 if self.env.cr._cnx.get_transaction_status() == TRANSACTION_STATUS_INERROR:

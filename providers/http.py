@@ -10,6 +10,8 @@ import email.utils
 import json
 import logging
 import random
+import socket
+import ssl
 import time
 from datetime import datetime, timezone
 from urllib.parse import quote, quote_plus
@@ -198,15 +200,14 @@ class HttpTransport(object):
         tries = ' after %d attempts' % (attempt + 1) if attempt else ''
         if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                             requests.exceptions.InvalidSchema)):
-            return ConfigurationError('%s: invalid URL (%s)' % (where, self._describe(exc)))
-        if isinstance(exc, requests.exceptions.Timeout):
-            what = 'timed out'
-        elif isinstance(exc, requests.exceptions.ConnectionError):
-            what = 'connection failed'
-        else:
-            what = 'request failed'
+            return ConfigurationError('%s: invalid URL (%s)' % (where, self._describe(exc)),
+                                      reason='invalid_url')
+        reason = network_failure_reason(exc)
+        what = {'dns': 'host name not found', 'refused': 'connection refused', 'tls': 'TLS/certificate failure',
+                'timeout': 'timed out'}.get(reason, 'connection failed')
         unsure = '' if idempotent else ' (the provider may or may not have acted on it)'
-        return TransientError('%s: %s%s%s [%s]' % (where, what, tries, unsure, self._describe(exc)))
+        return TransientError('%s: %s%s%s [%s]' % (where, what, tries, unsure, self._describe(exc)),
+                              reason=reason)
 
     def _backoff(self, attempt):
         """Exponential delay with jitter (half fixed, half random), capped."""
@@ -283,6 +284,43 @@ class HttpTransport(object):
     def _snippet(self, body):
         text = body[:MAX_ERROR_TEXT].decode('utf-8', 'replace')
         return self.redact(' '.join(text.split())) or 'empty'
+
+
+def network_failure_reason(exc):
+    """The ``reason`` code of a requests exception: dns, refused, tls, timeout or connection.
+
+    requests wraps the socket error a few levels deep (ConnectionError >
+    MaxRetryError > NewConnectionError > OSError): the chain and the texts
+    are searched, since the wrapping differs between versions.
+    """
+    if isinstance(exc, requests.exceptions.SSLError):
+        return 'tls'
+    if isinstance(exc, requests.exceptions.Timeout):
+        return 'timeout'
+    seen = []
+    pending = [exc]
+    while pending and len(seen) < 10:
+        current = pending.pop()
+        if current is None or any(current is other for other in seen):
+            continue
+        seen.append(current)
+        if isinstance(current, socket.gaierror):
+            return 'dns'
+        if isinstance(current, ConnectionRefusedError):
+            return 'refused'
+        if isinstance(current, ssl.SSLError):
+            return 'tls'
+        pending += [getattr(current, 'reason', None), current.__cause__, current.__context__]
+        pending += [arg for arg in getattr(current, 'args', ()) if isinstance(arg, BaseException)]
+    text = ' '.join(str(item) for item in seen).lower()
+    if 'name or service not known' in text or 'nodename nor servname' in text or 'name resolution' in text \
+            or 'getaddrinfo failed' in text or 'no address associated' in text:
+        return 'dns'
+    if 'connection refused' in text or 'errno 111' in text:
+        return 'refused'
+    if 'certificate' in text or 'ssl' in text:
+        return 'tls'
+    return 'connection'
 
 
 def parse_retry_after(value, now=None):

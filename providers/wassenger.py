@@ -11,7 +11,7 @@ from datetime import timedelta
 from .base import ProviderClient
 from .concurrency import fetch_ordered
 from .errors import (
-    BadPayloadError, ConfigurationError, NotFoundError, RequestRejectedError,
+    BadPayloadError, ConfigurationError, NotFoundError, ProviderError, RequestRejectedError,
 )
 from .http import HttpClientMixin
 from .parsing import (
@@ -123,7 +123,16 @@ class WassengerClient(HttpClientMixin, ProviderClient):
         """
         if not self.device_id:
             raise ConfigurationError(self._missing_device_text())
-        device = self._get('/devices/%s' % self._device())
+        try:
+            device = self._get('/devices/%s' % self._device())
+        except NotFoundError as error:
+            # a wrong id: say which devices the key has, so the user can pick one
+            error.reason = 'device_unknown'
+            try:
+                listing = self._missing_device_text(unknown=self.device_id)
+            except ProviderError:
+                raise error
+            raise ConfigurationError('%s %s' % (error, listing), status=error.status, reason='device_unknown')
         status = as_text(device.get('status')) or 'unknown'
         session = device.get('session') if isinstance(device.get('session'), dict) else {}
         session_status = as_text(session.get('status')) or 'unknown'
@@ -145,10 +154,12 @@ class WassengerClient(HttpClientMixin, ProviderClient):
             detail=detail,
         )
 
-    def _missing_device_text(self):
+    def _missing_device_text(self, unknown=None):
         devices = self._get('/devices', expect=list)
+        problem = ('Wassenger: %s is not a device of this API key' % unknown if unknown
+                   else 'Wassenger: no device id is set')
         if not devices:
-            return 'Wassenger: no device id is set, and this API key has no device yet.'
+            return '%s, and this API key has no device yet.' % problem
         described = []
         for device in devices[:_DEVICES_LISTED]:
             if not isinstance(device, dict):
@@ -159,8 +170,7 @@ class WassengerClient(HttpClientMixin, ProviderClient):
             described.append('%s (%s)' % (as_text(device.get('id')), extra) if extra
                              else str(as_text(device.get('id'))))
         more = ' and %d more' % (len(devices) - _DEVICES_LISTED) if len(devices) > _DEVICES_LISTED else ''
-        return 'Wassenger: no device id is set. Devices of this API key: %s%s.' % (
-            '; '.join(described), more)
+        return '%s. Devices of this API key: %s%s.' % (problem, '; '.join(described), more)
 
     # -- pagination ------------------------------------------------------------------
 

@@ -234,8 +234,9 @@ class TestResilience(SavepointCase):
             self.assertEqual(remote.faults_injected.get('malformed'), 1)
             log = self.last_log(configuration)
             self.assertEqual(log.state, 'error')
-            self.assertIn('messages', log.error_message)
-            self.assertIn('not JSON', log.error_message)
+            self.assertIn('messages: The provider answered something that could not be read', log.error_message)
+            self.assertIn('not JSON', log.error_details, 'the technical detail is kept apart')
+            self.assertNotIn('not JSON', log.error_message)
             self.assertNoSecrets(log.error_message, configuration.last_sync_message)
             self.assertEqual(configuration.last_sync_status, 'error')
             # contacts, groups and members were complete before the broken page
@@ -264,12 +265,13 @@ class TestResilience(SavepointCase):
         log = self.last_log(self.config_b)
         self.assertEqual(log.state, 'error')
         for kind in ('contacts', 'groups', 'messages'):
-            self.assertIn('%s: Wassenger GET' % kind, log.error_message)
-        self.assertIn('HTTP 500', log.error_message)
-        self.assertIn('after 4 attempts', log.error_message)
+            self.assertIn("%s: The provider's server had an error. Try again later" % kind, log.error_message)
+            self.assertIn('%s: Wassenger GET' % kind, log.error_details)
+        self.assertIn('HTTP 500', log.error_details)
+        self.assertIn('after 4 attempts', log.error_details)
         # the provider's error text echoes the token: it must be redacted everywhere
-        self.assertIn('***', log.error_message)
-        self.assertNoSecrets(log.error_message, log.summary, self.config_b.last_sync_message,
+        self.assertIn('***', log.error_details)
+        self.assertNoSecrets(log.error_message, log.error_details, log.summary, self.config_b.last_sync_message,
                              self.service.last_sync_message)
         self.assertEqual(self.config_b.last_sync_status, 'error')
         self.assertEqual(self.service.sync_status, 'error')
@@ -283,10 +285,14 @@ class TestResilience(SavepointCase):
         self.assertMatchesTruth(self.config_a, self.remote_a)
         log = self.last_log(self.config_b)
         self.assertEqual(log.state, 'error')
-        self.assertIn('401', log.error_message)
+        self.assertIn('The provider refused the API token. Copy the token again', log.error_message)
+        self.assertIn('401', log.error_details)
         self.assertNotIn('groups:', log.error_message, 'a refused token ends the account, not only one kind')
-        self.assertNoSecrets(log.error_message)
-        self.assertNotIn('not-the-right-token', log.error_message)
+        self.assertNoSecrets(log.error_message, log.error_details)
+        self.assertNotIn('not-the-right-token', log.error_details)
+        self.assertEqual(self.config_b.connection_state, 'error')
+        self.assertIn('refused the API token', self.config_b.connection_message)
+        self.assertIn('401', self.config_b.connection_detail)
         self.assertEqual(self.server.unauthorized, 1)
 
     def test_concurrent_sync_of_one_account_is_skipped(self):

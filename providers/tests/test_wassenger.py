@@ -114,11 +114,23 @@ def test_check_connection_not_ready(server, sleeps, status, session, word):
     assert info.connected is False and word in info.detail
 
 
-def test_check_connection_unknown_device(server, sleeps):
+def test_check_connection_unknown_device_lists_the_devices_of_the_key(server, sleeps):
     server.route('GET', '/devices/.*', Reply(404, {'status': 404, 'message': 'Device not found'}))
+    server.route('GET', '/devices', [{'id': 'aaaabbbbccccddddeeeeffff', 'phone': '+34600111222',
+                                      'alias': 'Shop', 'status': 'operative'}])
+    with pytest.raises(ConfigurationError) as info:
+        client_for(server, sleeps).check_connection()
+    assert info.value.reason == 'device_unknown'
+    assert 'Device not found' in str(info.value) and 'is not a device of this API key' in str(info.value)
+    assert 'aaaabbbbccccddddeeeeffff (+34600111222, Shop, operative)' in str(info.value)
+
+
+def test_check_connection_unknown_device_when_the_listing_fails_too(server, sleeps):
+    server.route('GET', '/devices/.*', Reply(404, {'status': 404, 'message': 'Device not found'}))
+    server.route('GET', '/devices', Reply(500, {'message': 'oops'}))
     with pytest.raises(NotFoundError) as info:
         client_for(server, sleeps).check_connection()
-    assert 'Device not found' in str(info.value)
+    assert info.value.reason == 'device_unknown' and 'Device not found' in str(info.value)
 
 
 # -- contacts + pagination -----------------------------------------------------------------
