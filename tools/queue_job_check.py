@@ -4,7 +4,7 @@
         [--members N] [--messages N] [--workers N] [--compare-sequential] -- <odoo options>
 
 The database (``-d``) has queue_job and the addon installed. The check creates N
-accounts against the local fake provider, starts ``odoo`` with ``--workers`` HTTP
+accounts against local fake provider processes, starts ``odoo`` with ``--workers`` HTTP
 workers and queue_job's runner (channel ``root.whatsapp`` with one slot per worker),
 runs the hourly scheduled action's code (it enqueues one job per account), waits
 for every job to finish and compares each account's rows with the provider's
@@ -13,6 +13,7 @@ built-in way (one after the other in this process) and prints both times: the
 benchmark of ``bench/run --queue-job``. Exits 1 on any failure.
 """
 import argparse
+import multiprocessing
 import os
 import signal
 import socket
@@ -28,7 +29,7 @@ import odoo  # noqa: E402
 from odoo import SUPERUSER_ID, api  # noqa: E402
 
 from concurrency_check import mismatches  # noqa: E402
-from fake_provider_server import FakeAccount, FakeProviderServer  # noqa: E402
+from fake_provider_server import WASSENGER_PREFIX, FakeAccount, FakeProviderServer  # noqa: E402
 
 
 def free_port():
@@ -37,22 +38,48 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def create_accounts(registry, server, options):
-    remotes = {}
+def make_remotes(options):
+    return [FakeAccount(('whapi', 'wassenger')[index % 2], 'queue-token-%d' % index, seed=70 + index,
+                        contacts=options.contacts, groups=options.groups, members=options.members,
+                        messages=options.messages, days=30) for index in range(options.accounts)]
+
+
+def _serve(options, share, count, urls, stop):
+    """A fake provider process serving every ``count``-th account from ``share`` on."""
+    server = FakeProviderServer().start()
+    for remote in make_remotes(options)[share::count]:
+        server.add(remote)
+    urls.put((share, server.url))
+    stop.wait()
+    server.stop()
+
+
+def start_providers(options):
+    """Fake provider processes (``--servers``): a real provider is not one Python process
+    that both workers' requests queue behind. Returns (stop event, processes, url per account)."""
+    context = multiprocessing.get_context('fork')
+    urls, stop = context.Queue(), context.Event()
+    processes = [context.Process(target=_serve, args=(options, share, options.servers, urls, stop), daemon=True)
+                 for share in range(options.servers)]
+    for process in processes:
+        process.start()
+    by_share = dict(urls.get(timeout=30) for _process in processes)
+    return stop, processes, [by_share[index % options.servers] for index in range(options.accounts)]
+
+
+def create_accounts(registry, remotes, urls):
+    by_config = {}
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         env['whatsapp.configuration'].search([]).write({'active': False})
-        for index in range(options.accounts):
-            provider = ('whapi', 'wassenger')[index % 2]
-            remote = server.add(FakeAccount(
-                provider, 'queue-token-%d' % index, seed=70 + index, contacts=options.contacts,
-                groups=options.groups, members=options.members, messages=options.messages, days=30))
+        for index, (remote, url) in enumerate(zip(remotes, urls)):
             config = env['whatsapp.configuration'].create({
-                'name': 'Queued %d' % index, 'provider': provider, 'token': remote.token,
-                'device_id': remote.device_id if provider == 'wassenger' else False, 'api_url': remote.base_url,
+                'name': 'Queued %d' % index, 'provider': remote.provider, 'token': remote.token,
+                'device_id': remote.device_id if remote.provider == 'wassenger' else False,
+                'api_url': url + (WASSENGER_PREFIX if remote.provider == 'wassenger' else ''),
                 'connection_state': 'connected'})
-            remotes[config.id] = remote
-    return remotes
+            by_config[config.id] = remote
+    return by_config
 
 
 def start_server(odoo_args, workers, port):
@@ -96,17 +123,18 @@ def main():
     parser.add_argument('--members', type=int, default=6)
     parser.add_argument('--messages', type=int, default=40)
     parser.add_argument('--workers', type=int, default=2)
+    parser.add_argument('--servers', type=int, default=2, help='fake provider processes')
     parser.add_argument('--timeout', type=float, default=300)
     parser.add_argument('--compare-sequential', action='store_true')
     options, odoo_args = parser.parse_known_args()
     odoo_args = [arg for arg in odoo_args if arg != '--']
     odoo.tools.config.parse_config(odoo_args)
     registry = odoo.registry(odoo.tools.config['db_name'])
-    server = FakeProviderServer().start()
+    stop, providers_processes, urls = start_providers(options)
     failures = []
     process = None
     try:
-        remotes = create_accounts(registry, server, options)
+        remotes = create_accounts(registry, make_remotes(options), urls)
         odoo.sql_db.close_all()
         port = free_port()
         process = start_server(odoo_args, options.workers, port)
@@ -148,7 +176,9 @@ def main():
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-        server.stop()
+        stop.set()
+        for provider_process in providers_processes:
+            provider_process.join(timeout=10)
     for failure in failures:
         print('FAILED: %s' % failure)
     return 1 if failures else 0
