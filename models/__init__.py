@@ -13,5 +13,6 @@ from . import whatsapp_sync_log
 from . import whatsapp_provider_call
 from . import whatsapp_sync_request
 from . import whatsapp_sync_service
+from . import whatsapp_sync_account
 from . import whatsapp_sync_dispatch
 from . import res_partner

@@ -13,7 +13,7 @@ from odoo.addons.whatsapp_integration import providers
 from .common import WhatsappCase, media
 from .test_webhooks import WebhookCase, whapi, whapi_text
 
-SERVICE_LOGGER = 'odoo.addons.whatsapp_integration.models.whatsapp_sync_service'
+SERVICE_LOGGER = 'odoo.addons.whatsapp_integration.models.whatsapp_sync_account'
 
 
 @tagged('post_install', '-at_install')

@@ -247,7 +247,7 @@ class TestSync(WhatsappCase):
         self.env['whatsapp.sync.service'].cron_sync_all_data()
         self.assertFalse(self.remote_a.requests)
 
-    @mute_logger('odoo.sql_db', 'odoo.addons.whatsapp_integration.models.whatsapp_sync_service')
+    @mute_logger('odoo.sql_db', 'odoo.addons.whatsapp_integration.models.whatsapp_sync_account')
     def test_lock_released_after_a_database_error(self):
         from unittest.mock import patch
         self.remote_a.add_messages(3)
