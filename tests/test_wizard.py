@@ -68,8 +68,9 @@ class TestWizard(WhatsappCase):
         from odoo.addons.whatsapp_integration import providers
         self.remote_a.fail_with = providers.TransientError('Provider unavailable', 503)
         wizard = self._run(sync_type='all')
-        self.assertIn('Provider unavailable', wizard.result_message)
+        self.assertIn("The provider's server had an error", wizard.result_message)
         self.assertEqual(wizard.log_ids.state, 'error')
+        self.assertIn('Provider unavailable', wizard.log_ids.error_details, 'the detail is one click away')
 
     def test_user_cannot_sync_an_account_not_assigned(self):
         wizard = self.env['whatsapp.sync.wizard'].with_user(self.user).create({'sync_type': 'contacts'})
