@@ -26,13 +26,15 @@ class WhatsappContact(models.Model):
     partner_id = fields.Many2one('res.partner', string='Partner', ondelete='set null', index=True)
     on_whatsapp = fields.Selection(
         [('unknown', 'Not Checked'), ('yes', 'On WhatsApp'), ('no', 'Not on WhatsApp')],
-        string='WhatsApp Account', default='unknown', readonly=True)
+        string='On WhatsApp', default='unknown', readonly=True,
+        help='Whether the number has WhatsApp, as the last number check said.')
     checked_at = fields.Datetime(string='Number Checked', readonly=True)
     can_refresh = fields.Boolean(related='configuration_id.can_refresh_contacts')
     group_member_ids = fields.One2many('whatsapp.group.member', 'contact_id', string='Group Memberships')
     message_ids = fields.One2many('whatsapp.message', 'contact_id', string='Messages')
     group_count = fields.Integer(compute='_compute_counts')
     message_count = fields.Integer(compute='_compute_counts')
+    last_message_at = fields.Datetime(string='Last Message', compute='_compute_last_message')
 
     _sql_constraints = [
         ('contact_unique', 'UNIQUE(configuration_id, contact_id)',
@@ -54,6 +56,9 @@ class WhatsappContact(models.Model):
     def _compute_counts(self):
         self._count_related([('whatsapp.group.member', 'contact_id', 'group_count'),
                              ('whatsapp.message', 'contact_id', 'message_count')])
+
+    def _compute_last_message(self):
+        self._latest_message('contact_id', 'last_message_at')
 
     def action_open_messages(self):
         return self._action_open_related('whatsapp.message', _('Messages'), [('contact_id', '=', self.id)])
@@ -114,9 +119,19 @@ class WhatsappContact(models.Model):
             contacts.write({'partner_id': partner_id})
 
     def action_link_partner(self):
-        """Link these contacts to partners now (by phone, creating them if the account says so)."""
-        self._checked()._link_partners()
-        return True
+        """Link these contacts to partners now (by phone, creating them if the account says
+        so), and say how many found one."""
+        contacts = self._checked()
+        contacts._link_partners()
+        linked = contacts.filtered('partner_id')
+        configuration = self.env['whatsapp.configuration']
+        if not linked:
+            return configuration._notify(_('No partner linked'), _(
+                'No partner has the phone number of %s. Create the partner (or add the number to '
+                'one), or let the account create partners (Webhook and Partners tab).')
+                % ', '.join(contacts.mapped('display_name')[:5]), 'warning')
+        return configuration._notify(_('Partners linked'), _('%(linked)d of %(total)d contacts have a partner.') % {
+            'linked': len(linked), 'total': len(contacts)}, 'success')
 
     @api.model
     def _vals_from_record(self, configuration, record):
@@ -225,6 +240,8 @@ class WhatsappContact(models.Model):
             else:
                 lines.append(_('%s: removed') % group.display_name)
         if not lines:
-            lines.append(_('%s is in no group.') % contact.display_name)
+            return contact.configuration_id._notify(
+                _('Nothing to remove'), _('%s is in no group.') % contact.display_name, 'info')
         return contact.configuration_id._notify(
-            _('Removed from groups'), '\n'.join(lines), 'warning' if failed else 'success')
+            _('Some removals failed') if failed else _('Removed from groups'), '\n'.join(lines),
+            'warning' if failed else 'success')

@@ -25,6 +25,7 @@ class WhatsappGroup(models.Model):
     member_ids = fields.One2many('whatsapp.group.member', 'group_id', string='Members')
     member_count = fields.Integer(compute='_compute_counts')
     message_count = fields.Integer(compute='_compute_counts')
+    last_message_at = fields.Datetime(string='Last Message', compute='_compute_last_message')
     invite_link = fields.Char(readonly=True, copy=False)
     invite_fetched_at = fields.Datetime(string='Invite Link Fetched', readonly=True, copy=False)
     can_manage = fields.Boolean(related='configuration_id.can_manage_groups')
@@ -45,6 +46,9 @@ class WhatsappGroup(models.Model):
     def _compute_counts(self):
         self._count_related([('whatsapp.group.member', 'group_id', 'member_count'),
                              ('whatsapp.message', 'group_id', 'message_count')])
+
+    def _compute_last_message(self):
+        self._latest_message('group_id', 'last_message_at')
 
     def action_open_members(self):
         return self._action_open_related('whatsapp.group.member', _('Members'), [('group_id', '=', self.id)])

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-from odoo import fields, models
+from odoo import _, fields, models
 
 ROLE_SELECTION = [('member', 'Member'), ('admin', 'Admin'), ('superadmin', 'Owner')]
 
@@ -18,6 +18,11 @@ class WhatsappGroupMember(models.Model):
         'whatsapp.configuration', string='Account', required=True, ondelete='cascade', index=True)
     role = fields.Selection(ROLE_SELECTION, required=True, default='member')
     phone = fields.Char(related='contact_id.phone')
+
+    def name_get(self):
+        """'Contact in Group', for breadcrumbs and links (not ``whatsapp.group.member,9``)."""
+        return [(member.id, _('%(contact)s in %(group)s') % {
+            'contact': member.contact_id.display_name, 'group': member.group_id.display_name}) for member in self]
 
     _sql_constraints = [
         ('member_unique', 'UNIQUE(group_id, contact_id)', 'A contact is a member of a group only once.'),

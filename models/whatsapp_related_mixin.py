@@ -18,6 +18,15 @@ class WhatsappRelatedMixin(models.AbstractModel):
             for record in self:
                 record[count_field] = counts.get(record.id, 0)
 
+    def _latest_message(self, link_field, target_field):
+        """Fill ``target_field`` with the WhatsApp time of each record's newest message,
+        in one grouped query."""
+        data = self.env['whatsapp.message'].read_group(
+            [(link_field, 'in', self.ids)], [link_field, 'message_date:max'], [link_field])
+        latest = {row[link_field][0]: row['message_date'] for row in data}
+        for record in self:
+            record[target_field] = latest.get(record.id, False)
+
     def _action_open_related(self, model_name, title, domain, context=None):
         self.ensure_one()
         return {

@@ -153,16 +153,18 @@ class WhatsappSyncServiceDispatch(models.Model):
 
     @api.model
     def _is_quick(self, configurations, message_limit):
-        """Quick enough for a web request: every account synced before, recently fast,
-        and no whole-history import asked."""
+        """Quick enough to keep the browser waiting: no whole-history import asked, and
+        every account connected, synced before, and its last run a success that took
+        a few seconds. An account that failed last time (an unreachable server retries
+        for seconds) goes to the background, where its progress shows."""
         if message_limit == 0:
             return False
         Log = self.env['whatsapp.sync.log'].sudo()
         for configuration in configurations:
-            if not configuration.last_message_date:
+            if not configuration.last_message_date or configuration.connection_state != 'connected':
                 return False
-            last = Log.search([('configuration_id', '=', configuration.id), ('state', '=', 'success')], limit=1)
-            if not last or last.duration > QUICK_SYNC_SECONDS:
+            last = Log.search([('configuration_id', '=', configuration.id), ('trigger', '!=', 'webhook')], limit=1)
+            if not last or last.state != 'success' or last.duration > QUICK_SYNC_SECONDS:
                 return False
         return True
 

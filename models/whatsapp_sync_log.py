@@ -69,7 +69,7 @@ class WhatsappSyncLog(models.Model):
                 parts.append(_('%s items skipped') % log.skipped_count)
             if not parts and log.state == 'success':
                 parts.append(_('no change'))
-            if log.state == 'error' and log.error_message:
+            if log.state in ('error', 'skipped') and log.error_message:
                 parts.append(log.error_message.splitlines()[0])
             log.summary = '; '.join(parts)
 

@@ -25,7 +25,7 @@ MEMBER_FETCH_BATCH = 20
 #: a queued sync older than this no longer blocks a new one (its cron died)
 STALE_REQUEST_HOURS = 6
 #: a user's sync runs inline only when every account's last one took less than this
-QUICK_SYNC_SECONDS = 20
+QUICK_SYNC_SECONDS = 5
 DEFAULT_MESSAGE_LIMIT = 50
 FULL_MESSAGE_LIMIT = 200
 ALL_KINDS = ('contacts', 'groups', 'group_members', 'messages')
@@ -246,17 +246,30 @@ class WhatsappSyncService(models.Model):
             if not cron:
                 lines.append(_('%s: missing (use Create Cron Jobs)') % values['name'])
                 continue
-            interval_labels = dict(cron._fields['interval_type']._description_selection(self.env))
-            lines.append(_('%(name)s: %(state)s, every %(number)s %(unit)s, next run %(next)s, '
-                           'last run %(last)s') % {
-                'last': fields.Datetime.to_string(cron.lastcall) if cron.lastcall else _('never'),
-                'name': cron.name,
-                'state': _('active') if cron.active else _('inactive'),
-                'number': cron.interval_number,
-                'unit': interval_labels.get(cron.interval_type, cron.interval_type),
-                'next': fields.Datetime.to_string(cron.nextcall) if cron.nextcall else _('not planned'),
-            })
+            values = {'name': cron.name, 'every': self._interval_text(cron.interval_number, cron.interval_type),
+                      'next': self._local_time(cron.nextcall), 'last': self._local_time(cron.lastcall) or _('never')}
+            if cron.active:
+                lines.append(_('%(name)s: active, %(every)s; next run %(next)s, last run %(last)s') % values)
+            else:
+                lines.append(_('%(name)s: inactive (%(every)s when active); last run %(last)s') % values)
         return '\n'.join(lines)
+
+    def _interval_text(self, number, unit):
+        """'every hour', 'every 30 minutes', 'every day'..."""
+        singular = {'minutes': _('every minute'), 'hours': _('every hour'), 'days': _('every day'),
+                    'weeks': _('every week'), 'months': _('every month')}
+        plural = {'minutes': _('every %s minutes'), 'hours': _('every %s hours'), 'days': _('every %s days'),
+                  'weeks': _('every %s weeks'), 'months': _('every %s months')}
+        if number == 1 and unit in singular:
+            return singular[unit]
+        return plural.get(unit, '%s ' + unit) % number
+
+    def _local_time(self, moment):
+        """A stored (UTC) time as the reader's clock shows it, with its time zone."""
+        if not moment:
+            return False
+        local = fields.Datetime.context_timestamp(self, moment)
+        return '%s %s' % (local.strftime('%Y-%m-%d %H:%M'), local.tzname() or 'UTC')
 
     # ------------------------------------------------------------------
     # Running a sync

@@ -17,3 +17,4 @@ from . import test_event_order
 from . import test_queue_job
 from . import test_tours
 from . import test_error_messages
+from . import test_display
