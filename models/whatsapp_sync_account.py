@@ -44,7 +44,7 @@ class WhatsappSyncServiceAccount(models.Model):
         return self.env.registry.in_test_mode() or not getattr(threading.current_thread(), 'testing', False)
 
     @contextmanager
-    def _own_transaction(self):
+    def _own_transaction(self, needs=None):
         """This service on a cursor of its own, committed when the block ends well.
 
         The caller's transaction is never committed, never left aborted, and
@@ -52,16 +52,32 @@ class WhatsappSyncServiceAccount(models.Model):
         and one write buffer among all cursors of a thread: the caller's
         pending writes are flushed to its own cursor first, and the cache is
         dropped afterwards (the caller's snapshot may predate these commits).
+
+        ``needs``: records the block works on. When one of them is not
+        committed yet (a script created the account in its own transaction and
+        syncs it before committing), or is locked by an uncommitted change (a
+        script edited it: the block would wait for the caller, which waits for
+        the block), the block runs in the caller's transaction instead, as a
+        sync did before, without per-page commits.
         """
         if not self._own_transactions():
             yield self
             return
         self.env['base'].flush()
+        cr = self.env.registry.cursor()
         try:
-            with self.env.registry.cursor() as cr:
-                _OWN_CURSORS.add(cr)
-                yield self.with_env(self.env(cr=cr))
+            own = self.with_env(self.env(cr=cr))
+            if needs is not None and not _usable(own.env, needs):
+                cr.close()
+                cr = None
+                yield self
+                return
+            _OWN_CURSORS.add(cr)
+            yield own
+            cr.commit()  # pylint: disable=invalid-commit
         finally:
+            if cr is not None:
+                cr.close()
             self.env['base'].invalidate_cache()
 
     def _commit_allowed(self):
@@ -87,7 +103,7 @@ class WhatsappSyncServiceAccount(models.Model):
             return self._record_run_outcome(configuration, trigger, full, 'skipped', not_ready)
         try:
             with self._account_lock(configuration):
-                with self._own_transaction() as service:
+                with self._own_transaction(needs=configuration) as service:
                     return service._sync_locked(
                         configuration.with_env(service.env), kinds, full, message_limit, trigger, refresh_recent)
         except SyncAlreadyRunning:
@@ -97,7 +113,7 @@ class WhatsappSyncServiceAccount(models.Model):
 
     def _record_run_outcome(self, configuration, trigger, full, state, message, connection=True):
         """A run that did not sync the account (not ready, already running): its log row."""
-        with self._own_transaction() as service:
+        with self._own_transaction(needs=configuration) as service:
             log = service.env['whatsapp.sync.log'].sudo().create({
                 'configuration_id': configuration.id, 'trigger': trigger, 'full_sync': full,
                 'state': state, 'ended_at': fields.Datetime.now(), 'error_message': message,
@@ -570,6 +586,29 @@ _UNSTORABLE_CLASSES = ('22', '23', '54')
 
 #: the cursors ``_own_transaction`` opened: the only ones a sync commits
 _OWN_CURSORS = weakref.WeakSet()
+
+
+def _usable(env, records):
+    """Whether a new transaction (``env``) sees ``records`` and could write them now.
+
+    The probe's row lock is released at once with its savepoint: no sync holds
+    the account's row for its whole duration.
+    """
+    records = records.with_env(env)
+    if not records:
+        return True
+    if records.exists() != records:
+        return False
+    env.cr.execute('SAVEPOINT whatsapp_usable_probe')
+    try:
+        env.cr.execute('SELECT id FROM "%s" WHERE id IN %%s FOR NO KEY UPDATE NOWAIT' % records._table,
+                       (tuple(records.ids),), log_exceptions=False)
+        return True
+    except psycopg2.OperationalError:  # locked (or changed) by a transaction not committed yet
+        return False
+    finally:
+        env.cr.execute('ROLLBACK TO SAVEPOINT whatsapp_usable_probe')
+        env.cr.execute('RELEASE SAVEPOINT whatsapp_usable_probe')
 
 
 def _is_unstorable(error):

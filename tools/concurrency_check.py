@@ -160,6 +160,42 @@ def check_pair(registry, server, index, pair, user_id):
     return failures, states
 
 
+def check_script_before_commit(registry, server):
+    """A script creates an account and syncs it before committing (as odoo shell users
+    do): the sync cannot run in a transaction of its own, which would not see the
+    account, so it runs in the script's, and works. The same when the script edited
+    a committed account: a transaction of its own would wait for the script's lock."""
+    remote = server.add(FakeAccount('whapi', 'race-token-script', seed=39, **SIZES))
+    failures = []
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        env['whatsapp.configuration'].search([]).write({'active': False})
+        account = env['whatsapp.configuration'].create({
+            'name': 'Script account', 'provider': 'whapi', 'token': remote.token, 'api_url': remote.base_url})
+        try:
+            env['whatsapp.sync.service'].cron_sync_all_data()
+        except Exception:
+            failures.append('the sync raised:\n%s' % traceback.format_exc())
+        else:
+            log = env['whatsapp.sync.log'].search([('configuration_id', '=', account.id)])
+            if log.mapped('state') != ['success']:
+                failures.append('run states %s' % log.mapped('state'))
+            failures.extend(mismatches(cr, account.id, remote))
+            # committed now, then edited and synced again before the next commit: the sync must
+            # not wait for the script's lock on the account row while the script waits for it
+            cr.commit()
+            account.write({'name': 'Script account (edited)'})
+            remote.append_messages(3)
+            try:
+                env['whatsapp.sync.service'].cron_sync_all_data()
+            except Exception:
+                failures.append('the second sync raised:\n%s' % traceback.format_exc())
+            failures.extend(mismatches(cr, account.id, remote))
+            account.active = False
+    server.remove(remote)
+    return failures
+
+
 def main(argv):
     odoo.tools.config.parse_config(argv)
     db = odoo.tools.config['db_name']
@@ -178,6 +214,10 @@ def main(argv):
             [('name', '=', 'queue_job'), ('state', '=', 'installed')]) else [])
     failed = 0
     try:
+        failures = check_script_before_commit(registry, server)
+        print('%s: a script syncs an account it has not committed yet%s' % (
+            'FAILED' if failures else 'ok', ''.join('\n    ' + f for f in failures)))
+        failed += bool(failures)
         for index, pair in enumerate(itertools.combinations_with_replacement(paths, 2)):
             failures, states = check_pair(registry, server, index, pair, user.id)
             print('%s: %s + %s (runs: %s)%s' % ('FAILED' if failures else 'ok', pair[0], pair[1],

@@ -344,6 +344,7 @@ def seed(env, out_path):  # noqa: C901 - one linear story, easier to read in one
         'group': group.id,
         'contacts': [first_contact.id, second_contact.id],
         'service': Service._get_service().id,
+        'failed_log': env['whatsapp.sync.log'].search([('state', '=', 'error')], limit=1).id,
         'actions': {},
     }
     for key in ('whatsapp_configuration_action', 'whatsapp_contact_action', 'whatsapp_group_action',
@@ -557,6 +558,8 @@ def capture(options):
              % (actions['whatsapp_message_action'], menu))
         page('sync_service', 'id=%d&action=%d&model=whatsapp.sync.service&view_type=form&%s'
              % (ids['service'], actions['whatsapp_sync_service_action'], menu))
+        page('sync_log_error', 'id=%d&action=%d&model=whatsapp.sync.log&view_type=form&%s'
+             % (ids['failed_log'], actions['whatsapp_sync_log_action'], menu))
         page('sync_logs_graph', 'action=%d&model=whatsapp.sync.log&view_type=graph&%s'
              % (actions['whatsapp_sync_log_action'], menu), settle=3.0)
         # dialogs: open the action the menu (or the list's Action menu) opens, over its usual screen
