@@ -209,6 +209,8 @@ def action_read(env, args, counter):
     items = 0
     for configuration in env['whatsapp.configuration'].search([]):
         client = configuration._make_provider_client()
+        if args.get('concurrency'):
+            client.concurrency = args['concurrency']
         items += sum(len(page.items) for page in client.iter_contacts())
         to_fetch = []
         for page in client.iter_groups():
