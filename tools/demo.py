@@ -11,6 +11,7 @@ through an account's webhook every few seconds, signed as that provider signs
 it. SIGINT or SIGTERM stops Odoo and the fake provider; nothing is left running.
 """
 import argparse
+import json
 import os
 import random
 import signal
@@ -23,7 +24,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from demo_data import demo_accounts  # noqa: E402
+from demo_data import PARTNER_CONTACTS, SERVED, demo_accounts  # noqa: E402
 
 LOGINS = [('admin', 'admin', 'WhatsApp manager: every account, settings, tokens'),
           ('demo-user', 'demo-user', 'WhatsApp user of "Demo Shop (WHAPI)" only')]
@@ -79,6 +80,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog='tools/demo.py', description=__doc__.split('\n')[0])
     parser.add_argument('--port', type=int, required=True, help='HTTP port of the demo Odoo')
     parser.add_argument('--every', type=float, default=8.0, help='seconds between two live messages (0: none)')
+    parser.add_argument('--ready-file', help='write {"url", "db"} as JSON there once Odoo serves (for tools)')
     options, odoo_args = parser.parse_known_args(argv)
     options.odoo_args = [arg for arg in odoo_args if arg != '--']
     return options
@@ -91,10 +93,13 @@ def configure(registry, api, SUPERUSER_ID, server, base_url):
         env = api.Environment(cr, SUPERUSER_ID, {'tracking_disable': True})
         env['ir.config_parameter'].set_param('web.base.url', base_url)
         env['ir.config_parameter'].set_param('web.base.url.freeze', 'True')
-        env.ref('base.user_admin').write({'password': 'admin'})
+        env.ref('base.user_admin').write({'password': 'admin', 'tz': 'Europe/Madrid'})
         Configuration = env['whatsapp.configuration'].with_context(active_test=False)
-        for name, remote, secret in demo_accounts():
-            server.add(remote)
+        for index, (name, remote, secret) in enumerate(demo_accounts()):
+            if index < SERVED:
+                server.add(remote)
+            else:
+                remote.server = server  # its base URL; the server refuses its token
             values = {'name': name, 'provider': remote.provider, 'token': remote.token,
                       'api_url': remote.base_url, 'active': True, 'connection_state': 'connected',
                       'webhook_secret': secret, 'post_to_chatter': False}
@@ -114,7 +119,13 @@ def configure(registry, api, SUPERUSER_ID, server, base_url):
                                       env.ref('whatsapp_integration.group_whatsapp_user').id])]})
         user.write({'password': 'demo-user', 'active': True})
         Configuration.browse(accounts[0][0]).write({'user_ids': [(4, user.id)]})
-    return accounts
+        shop = accounts[0][1]
+        Partner = env['res.partner']
+        for index in PARTNER_CONTACTS:
+            mobile = '+' + shop.contact_key(index)
+            if not Partner.search([('mobile', '=', mobile)], limit=1):
+                Partner.create({'name': shop.contact(index)['name'], 'mobile': mobile})
+    return accounts[:SERVED]
 
 
 def first_sync(registry, api, SUPERUSER_ID):
@@ -176,6 +187,9 @@ def main(argv):
             '--http-port=%d' % options.port, '--http-interface=127.0.0.1', '--workers=0',
             '--max-cron-threads=1', '--log-level=warn'])
         wait_for_http(base_url, odoo_process)
+        if options.ready_file:
+            with open(options.ready_file, 'w') as handle:
+                json.dump({'url': base_url, 'db': odoo.tools.config['db_name']}, handle)
         print('\n  WhatsApp Integration demo: %s\n' % base_url, flush=True)
         for login, password, what in LOGINS:
             print('  login %-10s password %-10s %s' % (login, password, what))

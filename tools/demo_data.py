@@ -20,11 +20,11 @@ LAST_NAMES = ['García', 'Martín', 'López', 'Sánchez', 'Pérez', 'Gómez', 'R
 GROUP_NAMES = ['Sales team', 'Support – escalations', 'Warehouse Madrid', 'VIP customers', 'Trade fair 2026',
                'Delivery drivers', 'Product launch', 'Store managers', 'Returns desk', 'Friday lunch']
 TEXTS = [
-    'Hi! Is the order {n} ready for pickup?', 'Thanks, received 👍', 'Can you send me the invoice?',
+    'Hi! Is the order {n} ready for pickup?', 'Thanks, received!', 'Can you send me the invoice?',
     'The delivery arrived damaged, the box was open.', 'What time do you open on Saturday?',
     'Perfect, see you tomorrow at 10:00.', 'Could we move the meeting to Thursday?',
     'Price list attached, valid until the end of the month.', 'Is the blue model back in stock?',
-    'Payment done ✅', 'I would like to return item {n}.', 'Great service, thank you!',
+    'Payment done.', 'I would like to return item {n}.', 'Great service, thank you!',
     'The driver is 10 minutes away.', 'Please call me back when you can.', 'Order {n} confirmed.',
 ]
 
@@ -35,8 +35,10 @@ class DemoAccount(FakeAccount):
     def contact(self, index):
         contact = super().contact(index)
         if index not in self.contact_names:
-            contact['name'] = '%s %s' % (FIRST_NAMES[index % len(FIRST_NAMES)],
-                                         LAST_NAMES[(index * 7 + self.seed) % len(LAST_NAMES)])
+            # every (first, last) pair once for the first few hundred people
+            contact['name'] = '%s %s' % (
+                FIRST_NAMES[index % len(FIRST_NAMES)],
+                LAST_NAMES[(index // len(FIRST_NAMES) + index * 7 + self.seed) % len(LAST_NAMES)])
         contact['pushname'] = contact['name'].split()[0]
         return contact
 
@@ -48,8 +50,14 @@ class DemoAccount(FakeAccount):
 
     def message(self, index):
         message = super().message(index)
-        if message['type'] in ('text', 'image') and index < self.n_messages:
+        if index >= self.n_messages:
+            return message
+        if message['type'] in ('text', 'image'):
             message['body'] = TEXTS[(index * 5 + self.seed) % len(TEXTS)].format(n='S%05d' % (index + 100))
+        elif message['type'] == 'link_preview':
+            message['body'] = 'Our new catalogue: https://example.com/catalogue/%d' % (index % 7 + 1)
+        elif message['type'] not in ('system',):
+            message['body'] = None  # a kind WhatsApp added after this version: stored, shown as "Other"
         return message
 
     def new_inbound(self, rng=random):
@@ -63,7 +71,9 @@ class DemoAccount(FakeAccount):
 
 
 def demo_accounts():
-    """The two demo accounts: (display name, DemoAccount, webhook secret)."""
+    """The demo accounts: (display name, DemoAccount, webhook secret). The provider
+    serves the first two; the third one's token was revoked (the provider refuses
+    it), to show how an account in trouble looks."""
     return [
         ('Demo Shop (WHAPI)', DemoAccount('whapi', 'demo-whapi-token', seed=1, contacts=120, groups=6,
                                           members=10, messages=400, days=14),
@@ -71,4 +81,14 @@ def demo_accounts():
         ('Demo Support (Wassenger)', DemoAccount('wassenger', 'demo-wassenger-token', seed=2, contacts=80,
                                                  groups=4, members=8, messages=300, days=14),
          'demo-wassenger-webhook-secret'),
+        ('Demo Old Number (WHAPI)', DemoAccount('whapi', 'demo-revoked-token', seed=3, contacts=5, groups=1,
+                                                members=3, messages=10, days=14),
+         'demo-old-webhook-secret'),
     ]
+
+
+#: the provider serves these demo accounts (the others' tokens are refused)
+SERVED = 2
+
+#: people of the first demo account who are partners in Odoo already (linked by number)
+PARTNER_CONTACTS = (0, 3, 7, 12, 20)

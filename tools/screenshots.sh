@@ -1,31 +1,24 @@
 #!/usr/bin/env bash
-# Regenerates the screenshots in static/description/ from a real Odoo 14.0.
+# Regenerates the screenshots in static/description/ from the demo (./run-demo).
 #
 #   tools/screenshots.sh [OUTPUT_DIR]        (default: static/description of this repo)
 #
-# 1. starts a throwaway PostgreSQL cluster (as the `postgres` OS user, like
-#    tools/odoo_tests.sh) and installs the addon in a fresh database without demo data;
-# 2. fills it with believable demo data through the addon's own sync code, in
-#    `odoo shell`, with the provider client replaced by the tests' in-memory fake
-#    (tools/screenshots.py; no network): two accounts, contacts, groups with members
-#    and roles, messages of several types over five days, sync logs (one failed run);
-# 3. starts Odoo on 127.0.0.1 and drives headless Chromium over the DevTools protocol
-#    (Python websocket-client in a temporary venv) to save one PNG per screen;
-# 4. shrinks the PNGs (pngquant, optipng) and removes the server, cluster and venv.
+# 1. starts ./run-demo (its throwaway cluster and database, the demo accounts served by
+#    the local fake provider, their first sync, Odoo on 127.0.0.1), with no live messages;
+# 2. drives headless Chromium over the DevTools protocol (Python websocket-client in a
+#    temporary venv, tools/screenshots.py) to save one PNG per screen;
+# 3. shrinks the PNGs (pngquant, optipng), then stops the demo, which removes everything.
 #
-# Needs: `odoo` 14.0 on PATH, PostgreSQL server binaries, python3 with venv, chromium
-# (installed with apt-get when missing), pngquant/optipng (optional, apt). Run as root.
-# Takes about 2 minutes.
+# Needs what ./run-demo needs (`odoo` 14.0 on PATH, PostgreSQL server binaries, root),
+# python3 with venv, chromium (installed with apt-get when missing), pngquant/optipng
+# (optional, apt). Takes about 2 minutes.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-module=whatsapp_integration
 out_dir=${1:-$repo/static/description}
 
 . "$repo/tools/odoo_cluster.sh"
 find_odoo || { found=$?; echo "$odoo_missing." >&2; exit $found; }
-"$odoo_python" -c 'import freezegun' 2>/dev/null || "$odoo_python" -m pip install -q freezegun
-ensure_addon_requirements "$repo"
 
 chromium_bin=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$chromium_bin" ] || ! command -v pngquant >/dev/null || ! command -v optipng >/dev/null; then
@@ -36,58 +29,39 @@ if [ -z "$chromium_bin" ] || ! command -v pngquant >/dev/null || ! command -v op
 fi
 
 work=$(mktemp -d /tmp/whatsapp-screenshots.XXXXXX)
-http_port=$(free_port)
-server_pid=
+demo_pid=
 
 cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
+    if [ -n "$demo_pid" ]; then
+        kill -TERM "$demo_pid" 2>/dev/null || true
+        wait "$demo_pid" 2>/dev/null || true
     fi
-    stop_cluster "$work"
-    if [ -n "${KEEP_SCREENSHOT_WORK:-}" ]; then echo "work dir kept: $work"; else rm -rf "$work"; fi
+    rm -rf "$work"
 }
 trap cleanup EXIT
 fail() { echo "FAILED: $1" >&2; [ -f "${2:-}" ] && tail -n 40 "$2" >&2; exit 1; }
 
-echo "[1/5] PostgreSQL cluster, installing $module"
-start_cluster "$work" || fail "PostgreSQL cluster"
-mkdir -p "$work/png"
-ln -s "$repo" "$work/addons/$module"
+echo "[1/3] ./run-demo (demo database, fake provider, Odoo)"
+WHATSAPP_DEMO_READY_FILE="$work/ready.json" "$repo/run-demo" --every 0 >"$work/demo.log" 2>&1 &
+demo_pid=$!
+for _ in $(seq 1 240); do
+    [ -s "$work/ready.json" ] && break
+    kill -0 "$demo_pid" 2>/dev/null || fail "run-demo stopped" "$work/demo.log"
+    sleep 0.5
+done
+[ -s "$work/ready.json" ] || fail "run-demo did not start within 2 minutes" "$work/demo.log"
+url=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["url"])' "$work/ready.json")
+db=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["db"])' "$work/ready.json")
 
-db=whatsapp_screenshots
-odoo_args=(--addons-path="$odoo_addons,$work/addons" "${db_args[@]}" --without-demo=all -d "$db")
-"$odoo_bin" "${odoo_args[@]}" --no-http --log-level=warn -i "$module" --stop-after-init >"$work/install.log" 2>&1 \
-    || fail "install" "$work/install.log"
-
-echo "[2/5] demo data (fake provider, addon's sync path)"
-WA_SEED_OUT="$work/ids.json" "$odoo_bin" shell "${odoo_args[@]}" --no-http --log-level=warn >"$work/seed.log" 2>&1 <<EOF
-import runpy
-runpy.run_path('$repo/tools/screenshots.py', init_globals={'env': env}, run_name='whatsapp_screenshots_seed')
-EOF
-[ -s "$work/ids.json" ] || fail "demo data" "$work/seed.log"
-grep -h '^SEED_COUNTS' "$work/seed.log" || true
-
-echo "[3/5] Python venv with websocket-client"
+echo "[2/3] screenshots of $url with $chromium_bin"
 python3 -m venv "$work/venv" >/dev/null
 "$work/venv/bin/pip" install -q --disable-pip-version-check websocket-client >"$work/pip.log" 2>&1 \
     || fail "pip install websocket-client" "$work/pip.log"
-
-echo "[4/5] Odoo on 127.0.0.1:$http_port, screenshots with $chromium_bin"
-"$odoo_bin" "${odoo_args[@]}" --http-interface=127.0.0.1 --http-port="$http_port" --workers=0 \
-    --max-cron-threads=0 --log-level=warn >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 120); do
-    curl -fs -o /dev/null "http://127.0.0.1:$http_port/web/login" && break
-    kill -0 "$server_pid" 2>/dev/null || fail "odoo server exited" "$work/server.log"
-    sleep 0.5
-done
-curl -fs -o /dev/null "http://127.0.0.1:$http_port/web/login" || fail "odoo server not answering" "$work/server.log"
+mkdir -p "$work/png"
 "$work/venv/bin/python" "$repo/tools/screenshots.py" capture --chromium "$chromium_bin" \
-    --url "http://127.0.0.1:$http_port" --ids "$work/ids.json" --out "$work/png" \
-    || fail "screenshots" "$work/server.log"
+    --url "$url" --db "$db" --out "$work/png" || fail "screenshots" "$work/demo.log"
 
-echo "[5/5] compressing into $out_dir"
+echo "[3/3] compressing into $out_dir"
 mkdir -p "$out_dir"
 for png in "$work"/png/*.png; do
     if command -v pngquant >/dev/null; then
@@ -97,8 +71,8 @@ for png in "$work"/png/*.png; do
     cp "$png" "$out_dir/"
     printf '  %-40s %6s KB\n' "$(basename "$png")" "$(( $(stat -c %s "$png") / 1024 ))"
 done
-if grep -qE '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$work/server.log"; then
-    echo "note: the server logged errors while the screenshots were taken:"
-    grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$work/server.log" | head -n 20
+if grep -qE '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$work/demo.log"; then
+    echo "note: the demo logged errors while the screenshots were taken:"
+    grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$work/demo.log" | head -n 20
 fi
 echo "done"
