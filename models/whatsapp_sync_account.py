@@ -9,7 +9,7 @@ import weakref
 from contextlib import contextmanager
 
 import psycopg2
-from psycopg2.extensions import TRANSACTION_STATUS_INERROR
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INERROR
 
 from odoo import _, api, fields, models
 
@@ -22,6 +22,10 @@ from .whatsapp_sync_service import (
 )
 
 _logger = logging.getLogger(__name__)
+
+#: how long a sync waits for another process's write of its account row before it
+#: concludes that its own caller holds that row (see ``_usable``)
+USABLE_LOCK_WAIT_SECONDS = 5
 
 #: what one account's run gives back: its log id, its state, and whether its errors
 #: were all transient (a queued job tries again later)
@@ -44,7 +48,7 @@ class WhatsappSyncServiceAccount(models.Model):
         return self.env.registry.in_test_mode() or not getattr(threading.current_thread(), 'testing', False)
 
     @contextmanager
-    def _own_transaction(self, needs=None):
+    def _own_transaction(self, needs=None, will_write_needs=True):
         """This service on a cursor of its own, committed when the block ends well.
 
         The caller's transaction is never committed, never left aborted, and
@@ -58,7 +62,8 @@ class WhatsappSyncServiceAccount(models.Model):
         syncs it before committing), or is locked by an uncommitted change (a
         script edited it: the block would wait for the caller, which waits for
         the block), the block runs in the caller's transaction instead, as a
-        sync did before, without per-page commits.
+        sync did before, without per-page commits. ``will_write_needs=False``:
+        the block only reads or refers to them; their locks do not matter.
         """
         if not self._own_transactions():
             yield self
@@ -67,7 +72,7 @@ class WhatsappSyncServiceAccount(models.Model):
         cr = self.env.registry.cursor()
         try:
             own = self.with_env(self.env(cr=cr))
-            if needs is not None and not _usable(own.env, needs):
+            if needs is not None and not _usable(own.env, needs, will_write_needs):
                 cr.close()
                 cr = None
                 yield self
@@ -588,27 +593,41 @@ _UNSTORABLE_CLASSES = ('22', '23', '54')
 _OWN_CURSORS = weakref.WeakSet()
 
 
-def _usable(env, records):
-    """Whether a new transaction (``env``) sees ``records`` and could write them now.
+def _usable(env, records, will_write=True):
+    """Whether a new transaction (``env``) sees ``records`` and could write them.
 
-    The probe's row lock is released at once with its savepoint: no sync holds
-    the account's row for its whole duration.
+    A row another process is writing right now (a skipped run's outcome, a user
+    saving the account) is waited for, a few seconds at most; a row the caller
+    itself changed without committing would be waited for forever, so after
+    the wait the answer is no. The probe's row lock goes with its savepoint: no
+    sync holds the account's row for its whole duration.
     """
     records = records.with_env(env)
     if not records:
         return True
-    if records.exists() != records:
-        return False
-    env.cr.execute('SAVEPOINT whatsapp_usable_probe')
-    try:
-        env.cr.execute('SELECT id FROM "%s" WHERE id IN %%s FOR NO KEY UPDATE NOWAIT' % records._table,
-                       (tuple(records.ids),), log_exceptions=False)
-        return True
-    except psycopg2.OperationalError:  # locked (or changed) by a transaction not committed yet
-        return False
-    finally:
-        env.cr.execute('ROLLBACK TO SAVEPOINT whatsapp_usable_probe')
-        env.cr.execute('RELEASE SAVEPOINT whatsapp_usable_probe')
+    for _attempt in range(3):
+        if records.exists() != records:
+            return False
+        if not will_write:
+            return True
+        env.cr.execute('SAVEPOINT whatsapp_usable_probe')
+        try:
+            env.cr.execute("SET LOCAL lock_timeout = '%ds'" % USABLE_LOCK_WAIT_SECONDS)
+            env.cr.execute('SELECT id FROM "%s" WHERE id IN %%s FOR NO KEY UPDATE' % records._table,
+                           (tuple(records.ids),), log_exceptions=False)
+            return True
+        except psycopg2.errors.LockNotAvailable:
+            return False
+        except psycopg2.extensions.TransactionRollbackError:
+            # written and committed by another process since this snapshot: look again afresh
+            env.cr.execute('ROLLBACK TO SAVEPOINT whatsapp_usable_probe')
+            env.cr.rollback()
+            continue
+        finally:
+            if not env.cr._cnx.closed and env.cr._cnx.get_transaction_status() != TRANSACTION_STATUS_IDLE:
+                env.cr.execute('ROLLBACK TO SAVEPOINT whatsapp_usable_probe')
+                env.cr.execute('RELEASE SAVEPOINT whatsapp_usable_probe')
+    return False
 
 
 def _is_unstorable(error):

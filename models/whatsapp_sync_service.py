@@ -338,7 +338,7 @@ class WhatsappSyncService(models.Model):
             [command[1] for command in values.get('last_run_log_ids', []) if command[0] == 4]
             + [log_id for command in values.get('last_run_log_ids', []) if command[0] == 6 for log_id in command[2]])
         try:
-            with self._own_transaction(needs=logs) as service, service.env.cr.savepoint():
+            with self._own_transaction(needs=logs, will_write_needs=False) as service, service.env.cr.savepoint():
                 service.env.cr.execute('SELECT id FROM whatsapp_sync_service WHERE id = %s FOR UPDATE NOWAIT',
                                        (service.id,), log_exceptions=False)
                 service.write(values)
@@ -348,7 +348,7 @@ class WhatsappSyncService(models.Model):
     def _read_logs(self, logs, reader):
         """``reader(logs)`` on a snapshot that sees the logs the accounts' own
         transactions committed."""
-        with self._own_transaction(needs=logs) as service:
+        with self._own_transaction(needs=logs, will_write_needs=False) as service:
             return reader(logs.with_env(service.env))
 
     @api.depends('last_run_log_ids', 'last_run_empty')
