@@ -214,6 +214,7 @@ class WhatsappSyncServiceAccount(models.Model):
                 configuration, client, log, message_limit, refresh_recent)))
         for kind, step in steps:
             log.write({'current_step': kind})
+            self._commit()  # others see which step runs
             try:
                 step()
             except (providers.AuthenticationError, providers.ConfigurationError) as error:

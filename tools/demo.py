@@ -80,13 +80,15 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog='tools/demo.py', description=__doc__.split('\n')[0])
     parser.add_argument('--port', type=int, required=True, help='HTTP port of the demo Odoo')
     parser.add_argument('--every', type=float, default=8.0, help='seconds between two live messages (0: none)')
+    parser.add_argument('--slow-messages', type=float, default=0,
+                        help='seconds the fake provider takes per message page (to watch a sync in progress)')
     parser.add_argument('--ready-file', help='write {"url", "db"} as JSON there once Odoo serves (for tools)')
     options, odoo_args = parser.parse_known_args(argv)
     options.odoo_args = [arg for arg in odoo_args if arg != '--']
     return options
 
 
-def configure(registry, api, SUPERUSER_ID, server, base_url):
+def configure(registry, api, SUPERUSER_ID, server, base_url, slow_messages=0):
     """Accounts, users and settings of the demo; return [(account id, remote, secret, key)]."""
     accounts = []
     with registry.cursor() as cr:
@@ -98,6 +100,8 @@ def configure(registry, api, SUPERUSER_ID, server, base_url):
         for index, (name, remote, secret) in enumerate(demo_accounts()):
             if index < SERVED:
                 server.add(remote)
+                if slow_messages:
+                    remote.faults.update(delay=slow_messages, delay_path='messages')
             else:
                 remote.server = server  # its base URL; the server refuses its token
             values = {'name': name, 'provider': remote.provider, 'token': remote.token,
@@ -177,7 +181,7 @@ def main(argv):
     children = Children()
     try:
         with api.Environment.manage():
-            accounts = configure(registry, api, SUPERUSER_ID, server, base_url)
+            accounts = configure(registry, api, SUPERUSER_ID, server, base_url, options.slow_messages)
             print('demo: fake provider on %s; first sync of the demo accounts...' % server.url, flush=True)
             started = time.monotonic()
             first_sync(registry, api, SUPERUSER_ID)

@@ -258,6 +258,20 @@ def capture(options):
         page('send_message', 'action=%d&model=whatsapp.contact&view_type=list&%s'
              % (actions['whatsapp_contact_action'], menu), ready=DIALOG_READY,
              script=do_action % (actions['whatsapp_send_message_action_contact'], send_context))
+        # a real sync in progress: a whole-history import from the wizard goes to the
+        # background (the demo's fake provider takes seconds per message page); the
+        # cron picks it up within a minute, and the Sync Service shows it running
+        import time
+        wizard = rpc('whatsapp.sync.wizard', 'create', {'sync_type': 'messages', 'configuration_id': ids['account'],
+                                                        'message_limit': 0})
+        rpc('whatsapp.sync.wizard', 'sync_data', [wizard])
+        deadline = time.time() + 150
+        while not rpc('whatsapp.sync.log', 'search_count', [('state', '=', 'running')]):
+            if time.time() > deadline:
+                raise RuntimeError('the queued sync did not start within 150 s')
+            time.sleep(0.5)
+        page('sync_progress', 'id=%d&action=%d&model=whatsapp.sync.service&view_type=form&%s'
+             % (ids['service'], actions['whatsapp_sync_service_action'], menu), settle=1.0)
     finally:
         browser.close()
         shutil.rmtree(profile, ignore_errors=True)

@@ -42,14 +42,15 @@ trap cleanup EXIT
 fail() { echo "FAILED: $1" >&2; [ -f "${2:-}" ] && tail -n 40 "$2" >&2; exit 1; }
 
 echo "[1/3] ./run-demo (demo database, fake provider, Odoo)"
-WHATSAPP_DEMO_READY_FILE="$work/ready.json" "$repo/run-demo" --every 0 >"$work/demo.log" 2>&1 &
+WHATSAPP_DEMO_READY_FILE="$work/ready.json" WHATSAPP_DEMO_SLOW_MESSAGES=8 "$repo/run-demo" --every 0 \
+    >"$work/demo.log" 2>&1 &
 demo_pid=$!
-for _ in $(seq 1 240); do
+for _ in $(seq 1 360); do
     [ -s "$work/ready.json" ] && break
     kill -0 "$demo_pid" 2>/dev/null || fail "run-demo stopped" "$work/demo.log"
     sleep 0.5
 done
-[ -s "$work/ready.json" ] || fail "run-demo did not start within 2 minutes" "$work/demo.log"
+[ -s "$work/ready.json" ] || fail "run-demo did not start within 3 minutes" "$work/demo.log"
 url=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["url"])' "$work/ready.json")
 db=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["db"])' "$work/ready.json")
 
