@@ -360,8 +360,7 @@ class WhatsappSyncService(models.Model):
                 continue
             # as the reader: record rules drop the runs of accounts they may not see
             logs = self.env['whatsapp.sync.log'].search([('id', 'in', service.sudo().last_run_log_ids.ids)])
-            service.last_sync_message = '\n'.join(
-                '%s: %s' % (log.configuration_id.name, log.summary) for log in logs) or False
+            service.last_sync_message = '\n'.join(_summary_lines(logs)) or False
 
     def _notify_result(self, logs):
         def notification(logs):
@@ -374,4 +373,5 @@ class WhatsappSyncService(models.Model):
 
 
 def _summary_lines(logs):
+    """One 'Account: summary' line per run log."""
     return ['%s: %s' % (log.configuration_id.name, log.summary) for log in logs]
