@@ -432,8 +432,9 @@ class FakeAccount(object):
                 'members': members, 'messages': messages}
 
     # -- HTTP handling -----------------------------------------------------------------
-    def handle(self, method, path, query, headers):
-        """Answer one request of this account (auth already checked) as a Reply."""
+    def handle(self, method, path, query, headers, body=b''):
+        """Answer one request of this account (auth already checked) as a Reply.
+        ``body``: the request's bytes (only GET is faked here; subclasses may use it)."""
         with self.server.lock:
             self.requests += 1
             number = self.requests
@@ -881,14 +882,13 @@ class FakeProviderServer(object):
         split = urlsplit(handler.path)
         query = dict((key, values[-1]) for key, values in parse_qs(split.query, keep_blank_values=True).items())
         length = int(handler.headers.get('Content-Length') or 0)
-        if length:
-            handler.rfile.read(length)
+        body = handler.rfile.read(length) if length else b''
         target = self._account_for(handler, query)
         try:
             if isinstance(target, Reply):
                 reply = target
             else:
-                reply = target.handle(handler.command, split.path, query, handler.headers)
+                reply = target.handle(handler.command, split.path, query, handler.headers, body)
         except _Drop:
             handler.close_connection = True
             try:

@@ -3,12 +3,13 @@
     <odoo python> tools/demo.py --port PORT [--every SECONDS] -- <odoo options with -d DB>
 
 Run by ``./run-demo`` once the database exists with the addon installed. It serves
-the demo dataset (``tools/demo_data.py``) from the local fake provider, configures
-the two demo accounts and the demo users (again on every start, so a kept
-database follows the new ports), runs the first sync, starts Odoo on
-``127.0.0.1:PORT``, prints the URL and logins, then posts a new inbound message
-through an account's webhook every few seconds, signed as that provider signs
-it. SIGINT or SIGTERM stops Odoo and the fake provider; nothing is left running.
+the demo dataset from the local fake provider and sets the demo up in the database
+(``tools/demo_data.py``: accounts, their webhooks, users; again on every start, so a
+kept database follows the new ports), runs the first sync, starts Odoo on
+``127.0.0.1:PORT``, prints the URL and logins, then, every few seconds, the fake
+provider posts a new inbound message to the webhook an account registered,
+authenticated as that provider does it. SIGINT or SIGTERM stops Odoo and the fake
+provider; nothing is left running.
 """
 import argparse
 import json
@@ -24,10 +25,8 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from demo_data import PARTNER_CONTACTS, SERVED, demo_accounts  # noqa: E402
-
-LOGINS = [('admin', 'admin', 'WhatsApp manager: every account, settings, tokens'),
-          ('demo-user', 'demo-user', 'WhatsApp user of "Demo Shop (WHAPI)" only')]
+import demo_data  # noqa: E402
+from demo_data import LOGINS  # noqa: E402
 
 
 class Children(object):
@@ -88,55 +87,6 @@ def parse_args(argv):
     return options
 
 
-def configure(registry, api, SUPERUSER_ID, server, base_url, slow_messages=0):
-    """Accounts, users and settings of the demo; return [(account id, remote, secret, key)]."""
-    accounts = []
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {'tracking_disable': True})
-        env['ir.config_parameter'].set_param('web.base.url', base_url)
-        env['ir.config_parameter'].set_param('web.base.url.freeze', 'True')
-        env.ref('base.user_admin').write({'password': 'admin', 'tz': 'Europe/Madrid'})
-        Configuration = env['whatsapp.configuration'].with_context(active_test=False)
-        for index, (name, remote, secret) in enumerate(demo_accounts()):
-            if index < SERVED:
-                server.add(remote)
-                if slow_messages:
-                    remote.faults.update(delay=slow_messages, delay_path='messages')
-            else:
-                remote.server = server  # its base URL; the server refuses its token
-            values = {'name': name, 'provider': remote.provider, 'token': remote.token,
-                      'api_url': remote.base_url, 'active': True, 'connection_state': 'connected',
-                      'webhook_secret': secret, 'post_to_chatter': False}
-            if remote.provider == 'wassenger':
-                values['device_id'] = remote.device_id
-            account = Configuration.search([('name', '=', name)], limit=1)
-            if account:
-                account.write(values)
-            else:
-                account = Configuration.create(values)
-            accounts.append((account.id, remote, secret, account.sudo()._credential().webhook_key))
-        user = env['res.users'].with_context(active_test=False).search([('login', '=', 'demo-user')])
-        if not user:
-            user = env['res.users'].create({
-                'name': 'Demo User', 'login': 'demo-user', 'email': 'demo-user@example.com',
-                'groups_id': [(6, 0, [env.ref('base.group_user').id,
-                                      env.ref('whatsapp_integration.group_whatsapp_user').id])]})
-        user.write({'password': 'demo-user', 'active': True})
-        Configuration.browse(accounts[0][0]).write({'user_ids': [(4, user.id)]})
-        shop = accounts[0][1]
-        Partner = env['res.partner']
-        for index in PARTNER_CONTACTS:
-            mobile = '+' + shop.contact_key(index)
-            if not Partner.search([('mobile', '=', mobile)], limit=1):
-                Partner.create({'name': shop.contact(index)['name'], 'mobile': mobile})
-    return accounts[:SERVED]
-
-
-def first_sync(registry, api, SUPERUSER_ID):
-    with registry.cursor() as cr:
-        api.Environment(cr, SUPERUSER_ID, {})['whatsapp.sync.service'].cron_sync_all_data(message_limit=0)
-
-
 def wait_for_http(url, process, timeout=90):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -150,24 +100,10 @@ def wait_for_http(url, process, timeout=90):
     raise RuntimeError('Odoo did not answer on %s within %d s' % (url, timeout))
 
 
-def deliver(base_url, account, rng):
-    """One new inbound message, through the account's webhook; returns the reply status."""
-    _account_id, remote, secret, key = account
-    message = remote.new_inbound(rng)
-    body, headers = remote.webhook_delivery(message, secret)
-    request = urllib.request.Request('%s/whatsapp/webhook/%s/%s' % (base_url, remote.provider, key),
-                                     data=body, headers=headers, method='POST')
-    try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
-            return reply.status, message
-    except urllib.error.HTTPError as error:
-        return error.code, message
-
-
 def main(argv):
     options = parse_args(argv)
     import odoo
-    from odoo import SUPERUSER_ID, api
+    from odoo import api
 
     from fake_provider_server import FakeProviderServer
 
@@ -181,10 +117,11 @@ def main(argv):
     children = Children()
     try:
         with api.Environment.manage():
-            accounts = configure(registry, api, SUPERUSER_ID, server, base_url, options.slow_messages)
-            print('demo: fake provider on %s; first sync of the demo accounts...' % server.url, flush=True)
+            accounts = demo_data.configure(registry, server, base_url, options.slow_messages)
+            print('demo: fake provider on %s, webhooks registered; first sync of the demo accounts...'
+                  % server.url, flush=True)
             started = time.monotonic()
-            first_sync(registry, api, SUPERUSER_ID)
+            demo_data.first_sync(registry)
             print('demo: first sync done in %.1f s' % (time.monotonic() - started), flush=True)
         odoo.sql_db.close_all()
         odoo_process = children.start(['odoo'] + options.odoo_args + [
@@ -209,10 +146,11 @@ def main(argv):
             if odoo_process.poll() is not None:
                 print('demo: Odoo stopped (exit %s)' % odoo_process.returncode, flush=True)
                 return 1
-            status, message = deliver(base_url, accounts[count % len(accounts)], rng)
+            _account_id, remote = accounts[count % len(accounts)]
             count += 1
-            print('demo: webhook %s -> %d: "%s"' % (accounts[(count - 1) % len(accounts)][1].provider, status,
-                                                    message['body']), flush=True)
+            message = remote.new_inbound(rng)
+            for url, status in remote.deliver(message):
+                print('demo: %s webhook -> %s: "%s"' % (remote.provider, status, message['body']), flush=True)
     except Stop:
         print('\ndemo: stopping', flush=True)
         return 0

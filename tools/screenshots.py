@@ -3,8 +3,9 @@
 Run with a Python that has ``websocket-client``:
 ``python screenshots.py capture --chromium PATH --url http://127.0.0.1:PORT --db DB --out DIR``.
 It drives headless Chromium over the Chrome DevTools protocol, logs in as the demo's
-admin, finds the records to show through JSON-RPC (the demo's first account, its
-biggest group, two contacts, a failed run) and saves one PNG per screen.
+manager (``tools/demo_data.LOGINS``), finds the records to show through JSON-RPC (the
+demo's first account, its biggest group, two contacts, a failed run) and saves one PNG
+per screen.
 """
 import json
 import os
@@ -170,11 +171,15 @@ def capture(options):
         # log in: the JSON-RPC authenticate call sets the session cookie in the browser
         browser.goto(base + '/web/login')
         browser.wait_for("!!document.querySelector('form.oe_login_form')", settle=0.3)
+        # the demo's WhatsApp manager (tools/demo_data.py)
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from demo_data import LOGINS
+        manager, password, _what = LOGINS[0]
         login = browser.evaluate("""fetch('/web/session/authenticate', {
             method: 'POST', headers: {'Content-Type': 'application/json'}, credentials: 'same-origin',
-            body: JSON.stringify({jsonrpc: '2.0', method: 'call', params: {db: %s, login: 'admin', password: 'admin'}})
-        }).then(r => r.json()).then(j => j.result ? j.result.uid : JSON.stringify(j.error))""" % json.dumps(options.db),
-            await_promise=True)
+            body: JSON.stringify({jsonrpc: '2.0', method: 'call', params: %s})
+        }).then(r => r.json()).then(j => j.result ? j.result.uid : JSON.stringify(j.error))""" % json.dumps(
+            {'db': options.db, 'login': manager, 'password': password}), await_promise=True)
         if not isinstance(login, int):
             raise RuntimeError('login failed: %s' % login)
 
