@@ -22,6 +22,8 @@ CAPABILITIES = frozenset((
     'check_numbers_batch',
     # re-read one person (contact) from the provider
     'get_contact',
+    # mark a chat read up to a message, on the phone too
+    'mark_read',
 ))
 
 
@@ -88,18 +90,34 @@ class ProviderClient(object):
         """
         raise NotImplementedError
 
-    def send_text(self, to, body):
-        """Send a text; ``to`` is a person key, E.164 phone or group key."""
+    def send_text(self, to, body, quoted_id=None):
+        """Send a text; ``to`` is a person key, E.164 phone or group key.
+
+        ``quoted_id``: the WhatsApp id of the message this one answers.
+        """
         raise NotImplementedError
 
     def send_media(self, to, file_bytes=None, file_name=None, mime_type=None,
-                   url=None, caption=None, media_type=None):
+                   url=None, caption=None, media_type=None, quoted_id=None):
         """Send a file (bytes + name) or a URL, with an optional caption.
 
         ``media_type``: image / video / audio / voice / document; guessed from
         ``mime_type`` when None.
         """
         raise NotImplementedError
+
+    def download_media(self, media, sink, max_bytes=None):
+        """Stream the file of a message's :class:`Media` into ``sink.write``.
+
+        Returns :class:`DownloadedFile`. NotFoundError when the provider no
+        longer has it, FileTooLargeError past ``max_bytes``, TransientError
+        when the stream is cut (``sink`` then holds a part: start over).
+        """
+        raise NotImplementedError
+
+    def mark_read(self, chat_id, message_id):
+        """Mark a chat read up to ``message_id`` (capability ``mark_read``)."""
+        self._require('mark_read')
 
     def get_message_status(self, message_id):
         """Return the canonical status of one message."""

@@ -23,6 +23,7 @@ REASONS = (
     'bad_answer',      # an answer that cannot be read
     'rejected',        # another 4xx
     'unsupported',     # the provider has no such operation
+    'too_large',       # a file is bigger than the size it may have
 )
 
 
@@ -87,3 +88,8 @@ class RequestRejectedError(ProviderError):
 class UnsupportedOperation(ProviderError):
     """The provider has no such operation."""
     reason = 'unsupported'
+
+
+class FileTooLargeError(ProviderError):
+    """A download outgrew the size it was allowed (announced or streamed)."""
+    reason = 'too_large'

@@ -6,9 +6,11 @@ with exponential backoff and jitter, ``Retry-After`` on 429, the mapping of
 answers onto :mod:`.errors`, and redaction of the token from everything that
 can leave this module (logs, exception texts, reprs).
 """
+import email.message
 import email.utils
 import json
 import logging
+import os
 import random
 import socket
 import ssl
@@ -18,10 +20,13 @@ from urllib.parse import quote, quote_plus
 
 import requests
 
+from urllib3 import exceptions as urllib3_exceptions
+
 from .errors import (
-    AuthenticationError, BadPayloadError, ConfigurationError, NotFoundError,
+    AuthenticationError, BadPayloadError, ConfigurationError, FileTooLargeError, NotFoundError,
     RateLimitedError, RequestRejectedError, TransientError,
 )
+from .records import DownloadedFile
 
 
 _logger = logging.getLogger(__name__)
@@ -31,6 +36,10 @@ __all__ = ['HttpTransport', 'HttpClientMixin', 'parse_retry_after', 'REDACTED', 
 REDACTED = '***'
 #: longest provider error text we pass on (the rest is cut, it is for humans)
 MAX_ERROR_TEXT = 300
+#: most bytes of an error page read from a streamed answer
+MAX_ERROR_BODY = 64 * 1024
+#: bytes read at a time from a downloaded file
+DOWNLOAD_CHUNK = 64 * 1024
 _IDEMPOTENT_METHODS = ('GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE')
 
 
@@ -128,6 +137,56 @@ class HttpTransport(object):
         the method. 429 and connect timeouts are always retried: the provider
         did not act on them.
         """
+        where, response, body, attempt = self._exchange(method, path, params, json_body, files, idempotent)
+        return self._decode(where, response, body, expect, attempt)
+
+    def download(self, path, sink, max_bytes=None, params=None):
+        """Stream a file into ``sink.write`` and return :class:`DownloadedFile`.
+
+        The same retries and error mapping as :meth:`request` apply until the
+        file starts arriving; from then on nothing is retried here (``sink``
+        already holds part of it): a cut stream raises TransientError and the
+        caller starts over. Never more than ``max_bytes`` (when given) is
+        read: a larger announced or streamed size raises FileTooLargeError.
+        """
+        where, response, body, attempt = self._exchange('GET', path, params, None, None, True, stream=True)
+        if body is not None:
+            response.close()
+            self._decode(where, response, body, None, attempt)  # raises: not a 2xx answer
+            raise BadPayloadError('%s: unexpected answer' % where, response.status_code)
+        try:
+            announced = _content_length(response)
+            if max_bytes is not None and announced is not None and announced > max_bytes:
+                raise FileTooLargeError('%s: the file has %d bytes, more than the %d allowed'
+                                        % (where, announced, max_bytes), response.status_code)
+            size = 0
+            try:
+                for chunk in response.raw.stream(DOWNLOAD_CHUNK, decode_content=True):
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise FileTooLargeError('%s: the file grew past the %d bytes allowed'
+                                                % (where, max_bytes), response.status_code)
+                    sink.write(chunk)
+                received = response.raw.tell()
+            except (requests.exceptions.RequestException, urllib3_exceptions.HTTPError, OSError) as exc:
+                raise TransientError('%s: the file stopped arriving after %d bytes [%s]'
+                                     % (where, size, self._describe(exc)), reason='connection')
+            if announced is not None and received < announced:
+                raise TransientError('%s: the file stopped arriving after %d of %d bytes'
+                                     % (where, received, announced), reason='connection')
+        finally:
+            response.close()
+        return DownloadedFile(
+            size=size,
+            content_type=(response.headers.get('Content-Type') or '').split(';')[0].strip().lower() or None,
+            file_name=_disposition_file_name(response.headers.get('Content-Disposition')))
+
+    def _exchange(self, method, path, params, json_body, files, idempotent, stream=False):
+        """The retry loop both entry points share; ``(where, response, body, attempt)``.
+
+        ``body`` is the answer's bytes, except for a 2xx answer to a ``stream``
+        request: None, the caller reads it.
+        """
         method = method.upper()
         if idempotent is None:
             idempotent = method in _IDEMPOTENT_METHODS
@@ -140,7 +199,7 @@ class HttpTransport(object):
                 response = self.session.request(
                     method, url, params=params, json=json_body, files=files,
                     headers=self._headers(), timeout=(self.connect_timeout, self.timeout),
-                    allow_redirects=False,
+                    allow_redirects=False, stream=stream,
                 )
             except requests.exceptions.RequestException as exc:
                 retry = self._retryable_exception(exc, idempotent)
@@ -153,7 +212,17 @@ class HttpTransport(object):
                     continue
                 raise self._exception_error(where, exc, idempotent, attempt)
             status = response.status_code
-            body = response.content  # read it all so the connection can be reused
+            if stream and 200 <= status < 300:
+                return where, response, None, attempt
+            if stream:
+                # an error page: small, but never trust its size
+                try:
+                    body = response.raw.read(MAX_ERROR_BODY, decode_content=True) or b''
+                except (requests.exceptions.RequestException, urllib3_exceptions.HTTPError, OSError):
+                    body = b''
+                response.close()
+            else:
+                body = response.content  # read it all so the connection can be reused
             _logger.debug('%s -> HTTP %s in %.2fs (%d bytes)', where, status,
                           time.time() - started, len(body or b''))
             if status == 429 and attempt < self.max_retries:
@@ -172,7 +241,7 @@ class HttpTransport(object):
                 self._sleep(delay)
                 attempt += 1
                 continue
-            return self._decode(where, response, body, expect, attempt)
+            return where, response, body, attempt
 
     # -- helpers -------------------------------------------------------------------
 
@@ -321,6 +390,27 @@ def network_failure_reason(exc):
     if 'certificate' in text or 'ssl' in text:
         return 'tls'
     return 'connection'
+
+
+def _content_length(response):
+    try:
+        length = int(response.headers.get('Content-Length'))
+    except (TypeError, ValueError):
+        return None
+    return length if length >= 0 else None
+
+
+def _disposition_file_name(value):
+    """The file name of a Content-Disposition header (``filename*=`` or ``filename=``), or None."""
+    if not value:
+        return None
+    message = email.message.Message()
+    message['Content-Disposition'] = value
+    name = message.get_filename()
+    if not name:
+        return None
+    name = os.path.basename(name.replace('\\', '/')).strip()
+    return name or None
 
 
 def parse_retry_after(value, now=None):

@@ -104,6 +104,8 @@ class Message:
     body: Optional[str] = None      # text, caption or system text
     media: Optional[Media] = None
     status: Optional[str] = None    # one of MESSAGE_STATUSES, None when unknown
+    # the message this one answers (a quoted reply) or reacts to, when known
+    quoted_id: Optional[str] = None
 
 
 @dataclass
@@ -114,6 +116,14 @@ class SendResult:
     # WhatsApp's own message id when the provider already knows it: WHAPI's id
     # is one (equal to message_id); Wassenger's queued id differs (its waId).
     whatsapp_message_id: Optional[str] = None
+
+
+@dataclass
+class DownloadedFile:
+    """What a download wrote into its sink."""
+    size: int
+    content_type: Optional[str] = None   # as the provider served it, without parameters
+    file_name: Optional[str] = None      # from Content-Disposition, when given
 
 
 @dataclass

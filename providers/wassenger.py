@@ -6,7 +6,9 @@ and get a 24-hex queue id besides WhatsApp's own id (``waId``).
 """
 import itertools
 import logging
+import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from .base import ProviderClient
 from .concurrency import fetch_ordered
@@ -315,18 +317,22 @@ class WassengerClient(HttpClientMixin, ProviderClient):
 
     # -- sending ----------------------------------------------------------------------
 
-    def send_text(self, to, body):
+    def send_text(self, to, body, quoted_id=None):
         self._device()
         payload = _send_target(to)
         payload.update(message=body, device=self.device_id)
+        if quoted_id:
+            payload['quote'] = quoted_id
         return self._post_message(payload)
 
     def send_media(self, to, file_bytes=None, file_name=None, mime_type=None,
-                   url=None, caption=None, media_type=None):
+                   url=None, caption=None, media_type=None, quoted_id=None):
         if (file_bytes is None) == (url is None):
             raise ValueError('send_media needs exactly one of file_bytes or url')
         self._device()
         payload = _send_target(to)
+        if quoted_id:
+            payload['quote'] = quoted_id
         mime_type = resolve_mime_type(file_bytes, file_name, mime_type, url)
         kind = guess_media_type(media_type, mime_type)
         if url is not None:
@@ -341,6 +347,18 @@ class WassengerClient(HttpClientMixin, ProviderClient):
         if caption:
             payload['message'] = caption
         return self._post_message(payload)
+
+    def download_media(self, media, sink, max_bytes=None):
+        """``GET /chat/{deviceId}/files/{fileId}/download``.
+
+        Built from the device and the file id; without an id, from the
+        message's own download link (a path under the API host).
+        """
+        if media is not None and media.media_id:
+            path = '/chat/%s/files/%s/download' % (self._device(), path_segment(media.media_id))
+        else:
+            path = _download_link_path(media.url if media is not None else None, self.base_url)
+        return self._transport.download(path, sink, max_bytes=max_bytes)
 
     def _upload(self, file_bytes, file_name, mime_type):
         """POST /files (multipart ``file``) and return the file id."""
@@ -791,6 +809,15 @@ def parse_message(item):
         )
     status = 'deleted' if as_bool(meta.get('isRevoked')) else map_value(item.get('ack'), _ACKS)
     sender = item.get('author') or item.get('from')
+    message_type = _message_type(raw_type, meta, media_info)
+    body = as_text(item.get('body')) or as_text(media_info.get('caption'))
+    quoted = _dict_field(item, 'quoted')
+    quoted_id = as_text(quoted.get('id')) or as_text(quoted.get('wid'))
+    if message_type == 'reaction':
+        reaction = _dict_field(item, 'reaction')
+        quoted_id = (as_text(reaction.get('message')) or as_text(reaction.get('msgId'))
+                     or as_text(reaction.get('id')) or quoted_id)
+        body = as_text(reaction.get('emoji')) or body
     return Message(
         message_id=message_id,
         chat_id=parse_jid(raw_chat).key,
@@ -799,11 +826,12 @@ def parse_message(item):
         chat_type=chat_type_of(raw_chat),
         sender_id=person_key(sender),
         sender_name=as_text(meta.get('notifyName')),
-        message_type=_message_type(raw_type, meta, media_info),
+        message_type=message_type,
         raw_type=raw_type,
-        body=as_text(item.get('body')) or as_text(media_info.get('caption')),
+        body=body,
         media=media,
         status=status,
+        quoted_id=quoted_id,
     )
 
 
@@ -819,3 +847,17 @@ def _send_target(to):
     if jid.kind == 'newsletter':
         return {'channel': jid.key}
     raise RequestRejectedError('Wassenger: cannot send to %r: not a phone number or chat id' % (to,))
+
+
+def _download_link_path(link, base_url):
+    """``media.links.download`` (``/v1/chat/<device>/files/<id>/download``) as a path
+    under ``base_url``; never another host."""
+    link = as_text(link)
+    if not link or not re.match(r'^(/v1)?/chat/[^/?#]+/files/[^/?#]+/download$', link):
+        raise NotFoundError('Wassenger: this message has no file id or download link')
+    base_path = urlsplit(base_url).path.rstrip('/')
+    if base_path and link.startswith(base_path + '/'):
+        link = link[len(base_path):]
+    elif link.startswith('/v1/'):
+        link = link[len('/v1'):]
+    return link

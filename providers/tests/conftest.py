@@ -20,13 +20,15 @@ TOKEN = 'tok-SECRET-1234567890abcdef'
 class Reply(object):
     """What the fake answers: JSON ``body`` (or ``raw`` bytes), status, headers, faults."""
 
-    def __init__(self, status=200, body=None, raw=None, headers=None, delay=0.0, drop=False):
+    def __init__(self, status=200, body=None, raw=None, headers=None, delay=0.0, drop=False, cut_after=None):
         self.status = status
         self.body = body
         self.raw = raw
         self.headers = headers or {}
         self.delay = delay
         self.drop = drop
+        # announce the whole body, send only its first ``cut_after`` bytes, then hang up
+        self.cut_after = cut_after
 
 
 class Recorded(object):
@@ -107,11 +109,18 @@ class FakeProvider(object):
             payload = json.dumps(reply.body).encode('utf-8')
         try:
             handler.send_response(reply.status)
-            handler.send_header('Content-Type', 'application/json')
+            if 'Content-Type' not in reply.headers:
+                handler.send_header('Content-Type', 'application/json')
             handler.send_header('Content-Length', str(len(payload)))
             for key, value in reply.headers.items():
                 handler.send_header(key, value)
             handler.end_headers()
+            if reply.cut_after is not None:
+                handler.wfile.write(payload[:reply.cut_after])
+                handler.wfile.flush()
+                handler.close_connection = True
+                handler.connection.shutdown(socket.SHUT_RDWR)
+                return
             handler.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (read timeout tests)
@@ -130,7 +139,7 @@ class FakeProvider(object):
             def log_message(self, *args):
                 pass
 
-        self._httpd = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self._httpd = _QuietServer(('127.0.0.1', 0), Handler)
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={'poll_interval': 0.01}, daemon=True)
@@ -144,6 +153,12 @@ class FakeProvider(object):
     @property
     def base_url(self):
         return 'http://127.0.0.1:%d' % self._httpd.server_address[1]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # a client hanging up on an unread body (a refused or cut download) resets the socket
+        pass
 
 
 def _is_reply(value):
