@@ -19,6 +19,7 @@ schedule, on demand (Sync Now, Sync Wizard) or from ``odoo shell``.
         'security/whatsapp_security.xml',
         'security/ir.model.access.csv',
         'data/whatsapp_sync_service_data.xml',
+        'data/whatsapp_message_data.xml',
         'wizard/whatsapp_send_message_views.xml',
         'wizard/whatsapp_group_manage_views.xml',
         'views/whatsapp_configuration_views.xml',

@@ -7,6 +7,9 @@ from . import whatsapp_contact
 from . import whatsapp_group
 from . import whatsapp_group_member
 from . import whatsapp_message
+from . import whatsapp_message_media
+from . import whatsapp_message_discuss
+from . import mail_channel
 from . import whatsapp_message_event
 from . import whatsapp_message_key
 from . import whatsapp_sync_log

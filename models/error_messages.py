@@ -43,6 +43,8 @@ def explain(env, error):
                         'send the technical details to your administrator.'),
         'rejected': _('The provider refused the request. The technical details give its reason.'),
         'unsupported': _('This provider does not offer this operation.'),
+        'too_large': _('The file is bigger than the size this account downloads by itself. Download it from '
+                       'the message, or raise the account\'s size limit.'),
     }
     detail = str(error)
     listed = detail.partition('Devices of this API key:')[2].strip()

@@ -85,6 +85,17 @@ class ResPartner(models.Model):
             'domain': [('contact_id.partner_id', '=', self.id)],
         }
 
+    def action_open_whatsapp_conversation(self):
+        """The partner's WhatsApp chat in Discuss: on the first of the user's accounts that has
+        conversations on and knows this partner."""
+        self.ensure_one()
+        contacts = self.env['whatsapp.contact'].search([('partner_id', '=', self.id)])
+        contact = contacts.filtered(lambda contact: contact.configuration_id.discuss_enabled)[:1] or contacts[:1]
+        if not contact:
+            raise UserError(_('%s is on none of your WhatsApp accounts yet: send a first message, or sync.')
+                            % self.display_name)
+        return contact.action_open_conversation()
+
     def action_send_whatsapp(self):
         return self.env['whatsapp.send.message']._action_open(partners=self)
 

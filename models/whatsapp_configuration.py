@@ -23,6 +23,15 @@ CREDENTIAL_FIELDS = ('token', 'provider', 'api_url', 'device_id')
 ACCOUNT_IDENTITY_FIELDS = ('provider', 'api_url', 'device_id')
 
 
+#: which account switch lets a message type download by itself
+AUTO_KIND_FIELD = {
+    'image': 'media_download_images', 'gif': 'media_download_images',
+    'voice': 'media_download_audio', 'audio': 'media_download_audio',
+    'document': 'media_download_documents',
+    'video': 'media_download_video',
+    'sticker': 'media_download_stickers',
+}
+
 class WhatsappConfiguration(models.Model):
     """One WhatsApp account: its provider, credentials and sync watermark."""
     _name = 'whatsapp.configuration'
@@ -93,6 +102,29 @@ class WhatsappConfiguration(models.Model):
              'signing secret. Filled by Register Webhook.')
     webhook_url = fields.Char(compute='_compute_webhook_url', groups='whatsapp_integration.group_whatsapp_manager')
     webhook_registered_at = fields.Datetime(readonly=True, copy=False)
+
+    media_download_images = fields.Boolean(string='Images', default=True)
+    media_download_audio = fields.Boolean(string='Voice Notes and Audio', default=True)
+    media_download_documents = fields.Boolean(string='Documents', default=True)
+    media_download_video = fields.Boolean(string='Videos', default=False)
+    media_download_stickers = fields.Boolean(string='Stickers', default=True)
+    media_max_size_mb = fields.Integer(
+        string='Largest Automatic Download (MB)', default=16,
+        help='Bigger files, and kinds not ticked, are downloaded on demand from their message. 0: no limit.')
+    media_max_age_days = fields.Integer(
+        string='Download Files of the Last (Days)', default=30,
+        help='Files of older messages (a whole-history import) are downloaded on demand only. 0: any age.')
+    discuss_enabled = fields.Boolean(
+        string='Conversations in Discuss',
+        help='Each WhatsApp chat gets a private Discuss channel of the account\'s users when its first message '
+             'arrives (or from Open Conversation). Writing in that channel sends to WhatsApp.')
+    discuss_since = fields.Datetime(
+        readonly=True, copy=False,
+        help='Messages since this time are posted in Discuss; set when the option is enabled.')
+    mark_read_in_whatsapp = fields.Boolean(
+        string='Mark Read on WhatsApp',
+        help='Reading a conversation in Discuss marks it read on the WhatsApp phone too (blue ticks).')
+    can_mark_read = fields.Boolean(compute='_compute_capabilities')
 
     fetch_invite_links = fields.Boolean(
         string='Fetch Invite Links',
@@ -216,6 +248,25 @@ class WhatsappConfiguration(models.Model):
             config.can_use_invite_links = config._provider_supports('get_invite_code', 'revoke_invite_code')
             config.can_check_numbers = config._provider_supports('check_numbers')
             config.can_refresh_contacts = config._provider_supports('get_contact')
+            config.can_mark_read = config._provider_supports('mark_read')
+
+    def _discuss_member_partners(self):
+        """Partners of the internal users this account is shared with: its Discuss channels' members."""
+        users = (self.user_ids | self.group_ids.users).filtered(lambda user: user.active and not user.share)
+        return users.mapped('partner_id')
+
+    def _downloads_by_itself(self, message_type, file_size, message_date):
+        """Whether a received file of this kind, size and age downloads without a click."""
+        switch = AUTO_KIND_FIELD.get(message_type)
+        if not switch or not self[switch]:
+            return False
+        if self.media_max_size_mb > 0 and file_size and file_size > self.media_max_size_mb * 1024 * 1024:
+            return False
+        if self.media_max_age_days > 0 and message_date:
+            oldest = fields.Datetime.now() - datetime.timedelta(days=self.media_max_age_days)
+            if fields.Datetime.to_datetime(message_date) < oldest:
+                return False
+        return True
 
     def _provider_supports(self, *operations):
         client_class = providers.PROVIDERS.get(self.provider)
@@ -271,6 +322,8 @@ class WhatsappConfiguration(models.Model):
         for vals in vals_list:
             if vals.get('post_to_chatter'):
                 vals.setdefault('chatter_since', fields.Datetime.now())
+            if vals.get('discuss_enabled'):
+                vals.setdefault('discuss_since', fields.Datetime.now())
         configurations = super().create(vals_list)
         for configuration in configurations:
             configuration._credential()  # every account gets its own webhook key
@@ -279,6 +332,8 @@ class WhatsappConfiguration(models.Model):
     def write(self, vals):
         if vals.get('post_to_chatter') and 'chatter_since' not in vals:
             vals = dict(vals, chatter_since=fields.Datetime.now())
+        if vals.get('discuss_enabled') and 'discuss_since' not in vals:
+            vals = dict(vals, discuss_since=fields.Datetime.now())
         changed = [name for name in CREDENTIAL_FIELDS if name in vals and any(
             (config.sudo()[name] or False) != (vals[name] or False) for config in self)]
         if changed and 'connection_state' not in vals:

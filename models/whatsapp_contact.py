@@ -63,6 +63,13 @@ class WhatsappContact(models.Model):
     def action_open_messages(self):
         return self._action_open_related('whatsapp.message', _('Messages'), [('contact_id', '=', self.id)])
 
+    def action_open_conversation(self):
+        """This person's chat in Discuss, with its recent messages."""
+        self.ensure_one()
+        return self.env['whatsapp.message']._open_conversation(
+            self.configuration_id, self.contact_id, 'contact', self.partner_id.name or self.name or self.pushname
+            or self.phone)
+
     def action_open_groups(self):
         return self._action_open_related('whatsapp.group', _('Groups'), [('member_ids.contact_id', '=', self.id)])
 

@@ -53,6 +53,11 @@ class WhatsappGroup(models.Model):
     def action_open_members(self):
         return self._action_open_related('whatsapp.group.member', _('Members'), [('group_id', '=', self.id)])
 
+    def action_open_conversation(self):
+        """This group's chat in Discuss, with its recent messages."""
+        self.ensure_one()
+        return self.env['whatsapp.message']._open_conversation(self.configuration_id, self.group_id, 'group', self.name)
+
     def action_open_messages(self):
         return self._action_open_related('whatsapp.message', _('Messages'), [('group_id', '=', self.id)])
 

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 import datetime
 import logging
+import uuid
 
 from odoo import _, api, fields, models
 from odoo.tools import plaintext2html
@@ -147,6 +148,58 @@ class WhatsappMessage(models.Model):
                 'media_url': media.url or False,
             })
         return vals
+
+    @api.model
+    def _send_vals(self, configuration, client, target, body=None, media=None, quoted_id=None, once_key=None,
+                   contact_id=False, group_id=False, refusal=None):
+        """Send one message through the account; return the values to store it with,
+        sent or failed, and the error (None when sent).
+
+        ``media``: (bytes, file name, MIME type, message type). ``once_key``: the
+        send never repeats under this key, even when Odoo retries the transaction.
+        """
+        vals = {
+            'configuration_id': configuration.id,
+            # stored as syncs store it (person key, not '+E.164'), so the two meet
+            'chat_id': target.lstrip('+') if target else False,
+            'chat_type': 'group' if group_id or (target or '').endswith('@g.us') else 'contact',
+            'from_me': True,
+            'direction': 'out',
+            'message_type': media[3] if media else 'text',
+            'body': body or False,
+            'message_date': fields.Datetime.now(),
+            'contact_id': contact_id,
+            'group_id': group_id,
+            'quoted_message_id': quoted_id or False,
+        }
+        if media:
+            vals.update({'media_file_name': media[1], 'media_mime_type': media[2], 'media_file_size': len(media[0])})
+        error = refusal
+        if not error:
+            if media:
+                def send():
+                    return client.send_media(target, file_bytes=media[0], file_name=media[1], mime_type=media[2],
+                                             caption=body or None, quoted_id=quoted_id)
+            else:
+                def send():
+                    return client.send_text(target, body, quoted_id=quoted_id)
+            try:
+                if once_key:
+                    result = self.env['whatsapp.provider.call'].sudo()._call_once(once_key, send)
+                else:
+                    result = send()
+            except (providers.ProviderError, ValueError) as exc:
+                error = str(exc)
+        if error:
+            vals.update({'message_id': 'failed-%s' % uuid.uuid4().hex, 'status': 'failed', 'error_message': error})
+        else:
+            # A provider that queues first (Wassenger) answers only with its own id: it is
+            # kept as provider_ref, equal to message_id until a status update or a sync
+            # names the WhatsApp id, and the row is renamed then.
+            whatsapp_id = getattr(result, 'whatsapp_message_id', None)
+            vals.update({'message_id': whatsapp_id or result.message_id, 'status': 'sent',
+                         'provider_ref': result.message_id if whatsapp_id != result.message_id else False})
+        return vals, error
 
     def write(self, vals):
         if 'from_me' in vals and 'direction' not in vals:

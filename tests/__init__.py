@@ -18,3 +18,5 @@ from . import test_queue_job
 from . import test_tours
 from . import test_error_messages
 from . import test_display
+from . import test_media
+from . import test_discuss

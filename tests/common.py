@@ -38,6 +38,11 @@ class FakeAccount(object):
         self.refuse_participants = {}  # person key -> reason the provider refuses them
         self.whatsapp_numbers = set()  # numbers check_numbers says exist
         self.invite_serial = 0
+        self.files = {}             # media id -> (bytes, content type, file name)
+        self.file_faults = {}       # media id -> exception raised by its download
+        self.downloads = []         # media ids downloaded
+        self.sent_quotes = []       # quoted id of each send (None when none)
+        self.marked_read = []       # (chat id, message id) marked read
 
     def add_contacts(self, count, start=0, prefix='3460000'):
         for number in range(start, start + count):
@@ -123,19 +128,40 @@ class FakeProviderClient(object):
             yield page
 
 
-    def send_text(self, to, body):
-        return self._send(to, body, None)
+    def send_text(self, to, body, quoted_id=None):
+        return self._send(to, body, None, quoted_id)
 
     def send_media(self, to, file_bytes=None, file_name=None, mime_type=None, url=None, caption=None,
-                   media_type=None):
-        return self._send(to, caption, file_name)
+                   media_type=None, quoted_id=None):
+        return self._send(to, caption, file_name, quoted_id)
 
-    def _send(self, to, text, file_name):
+    def _send(self, to, text, file_name, quoted_id=None):
         self._call('send')
         if to in self.account.refuse_sends_to:
             raise providers.RequestRejectedError(self.account.refuse_sends_to[to], 403)
         self.account.sent.append((to, text, file_name))
+        self.account.sent_quotes.append(quoted_id)
         return providers.SendResult(message_id='sent-%d' % len(self.account.sent), status='pending')
+
+    def download_media(self, media, sink, max_bytes=None):
+        """As the real clients: streamed in chunks, the cap enforced, faults per media id."""
+        self._call('download')
+        key = media.media_id or media.url
+        self.account.downloads.append(key)
+        if key in self.account.file_faults:
+            raise self.account.file_faults[key]
+        if key not in self.account.files:
+            raise providers.NotFoundError('Media not found', 404)
+        data, content_type, file_name = self.account.files[key]
+        if max_bytes is not None and len(data) > max_bytes:
+            raise providers.errors.FileTooLargeError('too big', 200)
+        for start in range(0, len(data), 4096):
+            sink.write(data[start:start + 4096])
+        return providers.records.DownloadedFile(size=len(data), content_type=content_type, file_name=file_name)
+
+    def mark_read(self, chat_id, message_id):
+        self._call('mark_read')
+        self.account.marked_read.append((chat_id, message_id))
 
     def register_webhook(self, url, secret):
         self._call('register_webhook')

@@ -2,7 +2,6 @@
 import base64
 import logging
 import mimetypes
-import uuid
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -139,53 +138,19 @@ class WhatsappSendMessage(models.TransientModel):
         configuration = configuration.sudo()
         client = configuration._make_provider_client()
         Message = self.env['whatsapp.message'].sudo()
-        Ledger = self.env['whatsapp.provider.call'].sudo()
         lines = []
         vals_list = []
         for label, target, contact_id, group_id, refusal in recipients:
-            vals = {
-                'configuration_id': configuration.id,
-                # stored as syncs store it (person key, not '+E.164'), so the two meet
-                'chat_id': target.lstrip('+') if target else False,
-                'chat_type': 'group' if group_id else 'contact',
-                'from_me': True,
-                'direction': 'out',
-                'message_type': media[3] if media else 'text',
-                'body': self.body or False,
-                'message_date': fields.Datetime.now(),
-                'contact_id': contact_id,
-                'group_id': group_id,
-            }
-            if media:
-                vals.update({'media_file_name': media[1], 'media_mime_type': media[2],
-                             'media_file_size': len(media[0])})
-            error = refusal
-            if not error:
-                if media:
-                    def send(target=target):
-                        return client.send_media(target, file_bytes=media[0], file_name=media[1],
-                                                 mime_type=media[2], caption=self.body or None)
-                else:
-                    def send(target=target):
-                        return client.send_text(target, self.body)
-                try:
-                    # never twice, even when Odoo re-runs this request or the user clicks again
-                    result = Ledger._call_once('send:%d:%s' % (self.id, target), send)
-                except (providers.ProviderError, ValueError) as exc:
-                    error = str(exc)
+            vals, error = Message._send_vals(
+                configuration, client, target, body=self.body, media=media, contact_id=contact_id,
+                group_id=group_id, refusal=refusal, once_key='send:%d:%s' % (self.id, target))
             if error:
-                vals.update({'message_id': 'failed-%s' % uuid.uuid4().hex, 'status': 'failed',
-                             'error_message': error})
                 lines.append(_('%(recipient)s: failed (%(reason)s)') % {'recipient': label, 'reason': error})
             else:
-                # A provider that queues first (Wassenger) answers only with its own id: it is
-                # kept as provider_ref, equal to message_id until a status update or a sync
-                # names the WhatsApp id, and the row is renamed then.
-                whatsapp_id = getattr(result, 'whatsapp_message_id', None)
-                vals.update({'message_id': whatsapp_id or result.message_id, 'status': 'sent',
-                             'provider_ref': result.message_id if whatsapp_id != result.message_id else False})
                 lines.append(_('%(recipient)s: sent') % {'recipient': label})
             vals_list.append(vals)
         by_key, _stats = Message._upsert(vals_list)
+        if media:
+            Message.browse([record.id for record in by_key.values()])._keep_sent_file(media)
         return self._show_result(_('Send Result'), '\n'.join(lines),
                                  message_ids=[(6, 0, [record.id for record in by_key.values()])])

@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+"""A WhatsApp chat as a private Discuss channel of its account's users.
+
+What arrives from WhatsApp is posted by ``whatsapp.message`` (with the
+``whatsapp_from_whatsapp`` context key, so it is not sent back); what a user
+writes in the channel is sent to WhatsApp through the account here.
+"""
+import base64
+import logging
+
+from odoo import _, api, fields, models
+from odoo.tools import html2plaintext, plaintext2html
+
+from .. import providers
+from ..providers.parsing import guess_media_type
+
+_logger = logging.getLogger(__name__)
+
+
+class MailChannel(models.Model):
+    _inherit = 'mail.channel'
+
+    whatsapp_configuration_id = fields.Many2one(
+        'whatsapp.configuration', string='WhatsApp Account', ondelete='cascade', index=True, readonly=True)
+    whatsapp_chat_id = fields.Char(string='WhatsApp Chat', index=True, readonly=True)
+    whatsapp_chat_type = fields.Selection([('contact', 'Direct'), ('group', 'Group')], readonly=True)
+    whatsapp_read_up_to = fields.Char(readonly=True, copy=False,
+                                      help='WhatsApp id of the last message marked read on the phone.')
+
+    _sql_constraints = [
+        ('whatsapp_chat_unique', 'UNIQUE(whatsapp_configuration_id, whatsapp_chat_id)',
+         'A WhatsApp chat has one Discuss channel per account.'),
+    ]
+
+    # ------------------------------------------------------------------
+    # Channel of a chat
+    # ------------------------------------------------------------------
+    @api.model
+    def _whatsapp_channels(self, configuration, chats, create=True):
+        """{chat id: channel} of an account, created for chats without one when ``create``.
+
+        ``chats``: {chat id: (chat type, display name)}. Members: the users the
+        account is shared with, nobody else (a private channel).
+        """
+        Channel = self.sudo().with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+        found = {channel.whatsapp_chat_id: channel for channel in Channel.search([
+            ('whatsapp_configuration_id', '=', configuration.id), ('whatsapp_chat_id', 'in', list(chats))])}
+        missing = [chat for chat in chats if chat not in found]
+        if missing and create:
+            partners = configuration._discuss_member_partners()
+            for chat in missing:
+                chat_type, name = chats[chat]
+                found[chat] = Channel.create({
+                    'name': _('WhatsApp: %s') % (name or chat),
+                    'description': _('WhatsApp %(kind)s on %(account)s') % {
+                        'kind': _('group') if chat_type == 'group' else _('chat'), 'account': configuration.name},
+                    'public': 'private',
+                    'channel_type': 'channel',
+                    'email_send': False,
+                    'channel_partner_ids': [(6, 0, partners.ids)],
+                    'whatsapp_configuration_id': configuration.id,
+                    'whatsapp_chat_id': chat,
+                    'whatsapp_chat_type': 'group' if chat_type == 'group' else 'contact',
+                })
+        return found
+
+    # ------------------------------------------------------------------
+    # Writing in the channel sends to WhatsApp
+    # ------------------------------------------------------------------
+    @api.returns('mail.message', lambda value: value.id)
+    def message_post(self, *, message_type='notification', **kwargs):
+        message = super().message_post(message_type=message_type, **kwargs)
+        if (len(self) == 1 and self.whatsapp_configuration_id and message_type == 'comment'
+                and not self.env.context.get('whatsapp_from_whatsapp')
+                and message.author_id and message.author_id == self.env.user.partner_id):
+            self._whatsapp_send(message)
+        return message
+
+    def _whatsapp_send(self, mail_message):
+        """Send what a user wrote here (text, then each file) and store it; a refusal is said in the channel."""
+        self.ensure_one()
+        configuration = self.env['whatsapp.configuration'].search([('id', '=', self.whatsapp_configuration_id.id)])
+        if not configuration:
+            self._whatsapp_note(_('Not sent to WhatsApp: you may not send from the account of this chat.'))
+            return
+        configuration = configuration.sudo()
+        Message = self.env['whatsapp.message'].sudo()
+        quoted = Message.search([('mail_message_id', '=', mail_message.parent_id.id)], limit=1) \
+            if mail_message.parent_id else Message
+        quoted_id = quoted.message_id if quoted and quoted.configuration_id == configuration else None
+        text = html2plaintext(mail_message.body or '').strip()
+        files = mail_message.attachment_ids.sudo()
+        parts = []
+        if text:
+            parts.append((text, None))
+        for attachment in files:
+            mimetype = attachment.mimetype or 'application/octet-stream'
+            parts.append((None, (base64.b64decode(attachment.datas or b''), attachment.name or 'file', mimetype,
+                                 guess_media_type(None, mimetype), attachment)))
+        target = self.whatsapp_chat_id
+        contact = self.env['whatsapp.contact'].sudo().search([
+            ('configuration_id', '=', configuration.id), ('contact_id', '=', target)], limit=1) \
+            if self.whatsapp_chat_type == 'contact' else None
+        group = self.env['whatsapp.group'].sudo().search([
+            ('configuration_id', '=', configuration.id), ('group_id', '=', target)], limit=1) \
+            if self.whatsapp_chat_type == 'group' else None
+        client = configuration._make_provider_client()
+        errors = []
+        try:
+            for index, (body, media) in enumerate(parts):
+                vals, error = Message._send_vals(
+                    configuration, client, target, body=body, media=media[:4] if media else None,
+                    quoted_id=quoted_id if index == 0 else None,
+                    contact_id=contact.id if contact else False, group_id=group.id if group else False,
+                    once_key='discuss:%d:%d' % (mail_message.id, index))
+                vals['mail_message_id'] = mail_message.id if index == 0 else False
+                by_key, _stats = Message._upsert([vals])
+                record = next(iter(by_key.values()), None)
+                if media and record:
+                    record = Message.browse(record.id)
+                    record.write({'attachment_id': media[4].id, 'media_state': 'downloaded'})
+                if error:
+                    errors.append(error)
+        finally:
+            client.close()
+        if errors:
+            sentence = '\n'.join(errors)
+            self._whatsapp_note(_('Not sent to WhatsApp: %s') % sentence)
+
+    def _whatsapp_note(self, text):
+        """A line in the channel from the system, never sent to WhatsApp."""
+        self.sudo().with_context(whatsapp_from_whatsapp=True).message_post(
+            body=plaintext2html(text), author_id=self.env.ref('base.partner_root').id,
+            message_type='comment', subtype_xmlid='mail.mt_comment')
+
+    # ------------------------------------------------------------------
+    # Reading the channel marks the chat read on WhatsApp
+    # ------------------------------------------------------------------
+    def channel_seen(self, last_message_id=None):
+        result = super().channel_seen(last_message_id=last_message_id)
+        if len(self) == 1 and self.whatsapp_configuration_id:
+            self._whatsapp_mark_read(last_message_id)
+        return result
+
+    def _whatsapp_mark_read(self, last_message_id=None):
+        configuration = self.sudo().whatsapp_configuration_id
+        if not (configuration.mark_read_in_whatsapp and configuration._provider_supports('mark_read')):
+            return
+        domain = [('configuration_id', '=', configuration.id), ('chat_id', '=', self.whatsapp_chat_id),
+                  ('from_me', '=', False), ('mail_message_id', '!=', False)]
+        if last_message_id:
+            domain.append(('mail_message_id', '<=', last_message_id))
+        newest = self.env['whatsapp.message'].sudo().search(domain, order='message_date desc, id desc', limit=1)
+        if not newest or newest.message_id == self.sudo().whatsapp_read_up_to:
+            return
+        client = configuration._make_provider_client()
+        try:
+            client.mark_read(self.whatsapp_chat_id, newest.message_id)
+        except providers.ProviderError as error:
+            # reading in Odoo works even when the provider does not answer; the next read tries again
+            _logger.info('WhatsApp account %s: could not mark chat %s read (%s)', configuration.id,
+                         self.whatsapp_chat_id, error)
+            return
+        finally:
+            client.close()
+        self.sudo().write({'whatsapp_read_up_to': newest.message_id})

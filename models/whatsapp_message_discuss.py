@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+"""Messages in their chat's Discuss channel, each exactly once.
+
+A message is posted when it is first stored (``mail_message_id`` records the
+post, so a re-sync or a redelivered webhook posts nothing), when the account's
+"Conversations in Discuss" was on at its WhatsApp time; older ones only come
+in through a conversation's backfill. Edits and deletions change the posted
+message; a file downloaded later joins it.
+"""
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import plaintext2html
+
+from .whatsapp_message import MESSAGE_TYPE_SELECTION
+
+#: messages a conversation brings in when it is opened
+BACKFILL_MESSAGES = 20
+
+
+class WhatsappMessage(models.Model):
+    _inherit = 'whatsapp.message'
+
+    mail_message_id = fields.Many2one('mail.message', string='Posted in Discuss', ondelete='set null',
+                                      index=True, copy=False, readonly=True)
+
+    def _discuss_candidates(self):
+        """The messages of ``self`` that belong in Discuss now."""
+        def wanted(message):
+            configuration = message.configuration_id
+            return (configuration.discuss_enabled and configuration.discuss_since
+                    and message.message_date >= configuration.discuss_since
+                    and not message.mail_message_id and message.message_type != 'system'
+                    and message.chat_type in ('contact', 'group') and message.chat_id)
+        return self.filtered(wanted)
+
+    def _post_in_channels(self, create_channels=True):
+        """Post these messages in their chats' channels, oldest first, once each."""
+        messages = self.sudo().filtered(lambda message: not message.mail_message_id and message.chat_id
+                                        and message.message_type != 'system')
+        for configuration in messages.mapped('configuration_id'):
+            mine = messages.filtered(lambda message: message.configuration_id == configuration)
+            chats = {}
+            for message in mine:
+                chats.setdefault(message.chat_id, (message.chat_type, message._chat_display_name()))
+            channels = self.env['mail.channel']._whatsapp_channels(configuration, chats, create=create_channels)
+            quoted_posts = self._posted_by_whatsapp_id(configuration, mine.mapped('quoted_message_id'))
+            for message in mine.sorted(lambda message: (message.message_date, message.id)):
+                channel = channels.get(message.chat_id)
+                if channel:
+                    posted = message._post_in(channel, quoted_posts.get(message.quoted_message_id))
+                    quoted_posts[message.message_id] = posted
+
+    def _chat_display_name(self):
+        if self.chat_type == 'group':
+            return self.group_id.name or self.chat_id
+        contact = self.contact_id
+        return (contact.partner_id.name or contact.name or contact.pushname or contact.phone
+                or self.sender_name or self.chat_id) if contact else (self.sender_name or self.chat_id)
+
+    @api.model
+    def _posted_by_whatsapp_id(self, configuration, whatsapp_ids):
+        """{WhatsApp id: its mail.message} for already posted messages."""
+        whatsapp_ids = [whatsapp_id for whatsapp_id in whatsapp_ids if whatsapp_id]
+        if not whatsapp_ids:
+            return {}
+        return {message.message_id: message.mail_message_id for message in self.sudo().search([
+            ('configuration_id', '=', configuration.id), ('message_id', 'in', whatsapp_ids),
+            ('mail_message_id', '!=', False)])}
+
+    def _post_in(self, channel, parent=None):
+        """Post this message in ``channel`` as its sender; return the mail.message."""
+        self.ensure_one()
+        author = self.contact_id.partner_id if not self.from_me else self.env['res.partner']
+        if self.from_me:
+            name = _('%s (from the phone)') % self.configuration_id.name
+        else:
+            name = self.sender_name or self.contact_id.name or self.contact_id.pushname or \
+                ('+%s' % self.sender_id if self.sender_id else self.chat_id)
+        values = {
+            'body': self._discuss_body(),
+            'message_type': 'comment',
+            'subtype_xmlid': 'mail.mt_comment',
+            'attachment_ids': [self.attachment_id.id] if self.attachment_id else [],
+        }
+        if parent:
+            values['parent_id'] = parent.id
+        if author:
+            values['author_id'] = author.id
+        else:
+            values.update(author_id=None, email_from=name)
+        posted = channel.sudo().with_context(whatsapp_from_whatsapp=True, mail_create_nosubscribe=True) \
+            .message_post(**values)
+        self.write({'mail_message_id': posted.id})
+        return posted
+
+    def _discuss_body(self):
+        """HTML of the message as Discuss shows it: its text, or what it is when it has none."""
+        label = dict(MESSAGE_TYPE_SELECTION).get(self.message_type, '')
+        if self.status == 'deleted':
+            return Markup('<p><i>%s</i></p>') % _('This message was deleted.')
+        if self.message_type == 'reaction':
+            return Markup('<p>%s</p>') % (_('Reacted %s') % (self.body or ''))
+        if self.body:
+            return plaintext2html(self.body)
+        if self.media_file_name:
+            return Markup('<p><i>%s</i></p>') % ('%s: %s' % (label, self.media_file_name))
+        return Markup('<p><i>%s</i></p>') % label
+
+    def _refresh_posts(self):
+        """Edits and deletions reach the posted copies."""
+        for message in self.sudo().filtered('mail_message_id'):
+            message.mail_message_id.write({'body': message._discuss_body()})
+
+    def _media_downloaded(self):
+        super()._media_downloaded()
+        for message in self.sudo().filtered(lambda message: message.mail_message_id and message.attachment_id):
+            message.mail_message_id.write({'attachment_ids': [(4, message.attachment_id.id)]})
+
+    # ------------------------------------------------------------------
+    # Edits and deletions
+    # ------------------------------------------------------------------
+    @api.model
+    def _apply_edits(self, configuration, edits, keep_missing=True):
+        updated = super()._apply_edits(configuration, edits, keep_missing)
+        self._refresh_posts_of(configuration, [edit.message_id for edit in edits])
+        return updated
+
+    @api.model
+    def _apply_deletions(self, configuration, deletions, keep_missing=True):
+        updated = super()._apply_deletions(configuration, deletions, keep_missing)
+        self._refresh_posts_of(configuration, [deletion.message_id for deletion in deletions])
+        return updated
+
+    @api.model
+    def _refresh_posts_of(self, configuration, whatsapp_ids):
+        if whatsapp_ids and configuration.discuss_enabled:
+            self.sudo().search([('configuration_id', '=', configuration.id), ('message_id', 'in', whatsapp_ids),
+                                ('mail_message_id', '!=', False)])._refresh_posts()
+
+    # ------------------------------------------------------------------
+    # Open Conversation
+    # ------------------------------------------------------------------
+    @api.model
+    def _open_conversation(self, configuration, chat_id, chat_type, name):
+        """The chat's channel, with its recent history posted, opened in Discuss."""
+        configuration.check_access_rights('read')
+        configuration.check_access_rule('read')
+        configuration = configuration.sudo()
+        if not configuration.discuss_enabled:
+            raise UserError(_('Conversations in Discuss are off for %s: a WhatsApp manager turns them on in the '
+                              'account (Files and Conversations).') % configuration.name)
+        channel = self.env['mail.channel']._whatsapp_channels(configuration, {chat_id: (chat_type, name)})[chat_id]
+        if self.env.user.partner_id not in channel.channel_partner_ids:
+            channel.sudo().write({'channel_partner_ids': [(4, self.env.user.partner_id.id)]})
+        recent = self.sudo().search([('configuration_id', '=', configuration.id), ('chat_id', '=', chat_id),
+                                     ('message_type', '!=', 'system')],
+                                    order='message_date desc, id desc', limit=BACKFILL_MESSAGES)
+        recent.filtered(lambda message: not message.mail_message_id)._post_in_channels()
+        return {
+            'type': 'ir.actions.client',
+            'tag': 'mail.discuss',
+            'name': _('Discuss'),
+            'context': {'active_id': 'mail.channel_%d' % channel.id},
+            'params': {'default_active_id': 'mail.channel_%d' % channel.id},
+        }
