@@ -89,6 +89,9 @@ class FakeProviderClient(object):
             self._call(name)
             yield Page(items=list(items[start:start + size]))
 
+    def close(self):
+        pass
+
     def check_connection(self):
         self._call('health')
         return providers.AccountInfo(connected=True, status='AUTH', phone='+34600999999', name='Fake')
