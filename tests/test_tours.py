@@ -1,5 +1,10 @@
 # -*- coding: utf-8 -*-
+import datetime
+from unittest.mock import patch
+
 from odoo.tests import HttpCase, tagged
+
+from .common import FakeAccount, FakeProviderClient, Media, Message
 
 
 @tagged('post_install', '-at_install')
@@ -19,3 +24,29 @@ class TestTours(HttpCase):
                         'whatsapp_sync_service_switches', login='admin')
         self.assertEqual({name: cron.active for name, cron in crons.items()},
                          {'hourly': False, 'frequent': False, 'daily': True})
+
+    def test_discuss_reply_reaches_whatsapp(self):
+        """A WhatsApp user answers a customer from the Discuss channel; the provider gets that text, once."""
+        remote = FakeAccount()
+        patcher = patch.object(type(self.env['whatsapp.configuration']), '_make_provider_client',
+                               lambda configuration: FakeProviderClient(remote))
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        configuration = self.env['whatsapp.configuration'].create({
+            'name': 'Shop line', 'provider': 'whapi', 'token': 'tok-tour', 'connection_state': 'connected',
+            'discuss_enabled': True})
+        user = self.env['res.users'].create({
+            'name': 'Sales Agent', 'login': 'wa_agent', 'password': 'wa_agent', 'email': 'agent@example.com',
+            'groups_id': [(6, 0, [self.env.ref('base.group_user').id,
+                                  self.env.ref('whatsapp_integration.group_whatsapp_user').id])]})
+        configuration.user_ids = [(4, user.id)]
+        self.env['res.partner'].create({'name': 'Ana Traveller', 'mobile': '+34600000001'})
+        configuration.create_partners = False
+        remote.messages.append(Message(
+            message_id='in-tour-1', chat_id='34600000001', chat_type='contact', sender_id='34600000001',
+            sender_name='Ana', timestamp=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=1),
+            message_type='image', raw_type='image', body='Photo of the damaged suitcase', status='delivered',
+            media=Media(media_id='img-tour', mime_type='image/jpeg')))
+        self.env['whatsapp.sync.service'].cron_sync_all_data(message_limit=0)
+        self.start_tour("/web#action=mail.action_discuss", "whatsapp_discuss_reply", login="wa_agent")
+        self.assertEqual(remote.sent, [('34600000001', 'We are sorry! A replacement leaves today.', None)])

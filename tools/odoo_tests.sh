@@ -25,6 +25,8 @@ echo "Odoo tests: $odoo_version ($odoo_bin), PostgreSQL from $pg_bin"
 
 work=$(mktemp -d /tmp/whatsapp-odoo-tests.XXXXXX)
 cleanup() {
+    # WHATSAPP_TEST_LOGS=<folder> keeps the Odoo logs of the run there, to read a failure whole
+    if [ -n "${WHATSAPP_TEST_LOGS:-}" ]; then mkdir -p "$WHATSAPP_TEST_LOGS" && cp "$work"/*.log "$WHATSAPP_TEST_LOGS"/ 2>/dev/null; fi
     stop_cluster "$work"
     rm -rf "$work"
 }

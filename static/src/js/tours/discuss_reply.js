@@ -1,0 +1,58 @@
+odoo.define('whatsapp_integration.tour_discuss_reply', function (require) {
+'use strict';
+
+// A WhatsApp chat in Discuss: open its channel from the sidebar, read the customer's
+// message, answer it from the composer. tests/test_tours.py checks that the fake
+// provider received exactly that send.
+var tour = require('web_tour.tour');
+
+tour.register('whatsapp_discuss_reply', {test: true}, [{
+    content: 'open the WhatsApp channel from the Discuss sidebar',
+    trigger: '.o_DiscussSidebarItem:contains("WhatsApp: Ana Traveller")',
+}, {
+    content: 'the customer\'s message is in the channel',
+    trigger: '.o_Discuss_thread .o_Message_content:contains("Photo of the damaged suitcase")',
+    run: function () {},
+}, {
+    content: 'write the answer',
+    trigger: '.o_Discuss_thread .o_ComposerTextInput_textarea',
+    run: 'text We are sorry! A replacement leaves today.',
+}, {
+    content: 'send it',
+    trigger: '.o_Discuss_thread .o_Composer_buttonSend',
+}, {
+    // Discuss shows a channel's new message when the bus announces it, at commit; a test
+    // transaction never commits, so the tour waits for the post to finish and reloads.
+    content: 'wait for the post to finish (the composer empties)',
+    trigger: '.o_Discuss_thread .o_ComposerTextInput_textarea',
+    run: function () {
+        var check = function () {
+            if ($('.o_Discuss_thread .o_ComposerTextInput_textarea').val() === '') {
+                $('body').addClass('o_whatsapp_tour_posted');
+            } else {
+                setTimeout(check, 100);
+            }
+        };
+        check();
+    },
+}, {
+    content: 'reload Discuss',
+    trigger: 'body.o_whatsapp_tour_posted',
+    run: function () { window.location.reload(); },
+}, {
+    content: 'open the channel again',
+    trigger: '.o_DiscussSidebarItem:contains("WhatsApp: Ana Traveller")',
+}, {
+    content: 'the answer is in the channel',
+    trigger: '.o_Discuss_thread .o_Message_content:contains("A replacement leaves today")',
+    run: function () {},
+}, {
+    content: 'no refusal note came back',
+    trigger: '.o_Discuss_thread',
+    run: function () {
+        if ($('.o_Message_content:contains("Not sent to WhatsApp")').length) {
+            throw new Error('the send was refused: ' + $('.o_Message_content:contains("Not sent")').text());
+        }
+    },
+}]);
+});
