@@ -27,6 +27,32 @@ def calls(count):
                               'statuses': [{'id': message_id, 'status': status, 'timestamp': str(1767225700 + number)}]})
 
 
+def latency(options):
+    """One new customer message at a time, each in its own chat; the webhook answers once the
+    message is stored and posted in its Discuss channel (same transaction), so the round trip
+    is the time a message takes to reach its channel."""
+    session = requests.Session()
+    headers = {'Content-Type': 'application/json', HEADER: options.secret}
+    now = int(time.time())
+    times = []
+    for number in range(options.latency):
+        message = {'id': 'discuss-%05d' % number, 'type': 'text', 'chat_id': '347%08d@s.whatsapp.net' % (number % 25),
+                   'from': '347%08d' % (number % 25), 'from_name': 'Customer %d' % (number % 25), 'from_me': False,
+                   'timestamp': now + number, 'text': {'body': 'Where is my order %d?' % number}, 'status': 'delivered'}
+        body = json.dumps({'event': {'type': 'messages', 'event': 'post'}, 'channel_id': 'LOAD', 'messages': [message]})
+        started = time.monotonic()
+        code = session.post(options.url, data=body, headers=headers, timeout=60).status_code
+        times.append(time.monotonic() - started)
+        if code != 200:
+            print('HTTP %s for message %d' % (code, number))
+            return 1
+    times.sort()
+    print('webhook message to its Discuss channel: %d messages (25 chats, a channel created for each first one), '
+          'median %.0f ms, p95 %.0f ms, max %.0f ms (target < 1000 ms)' % (
+              len(times), 1000 * times[len(times) // 2], 1000 * times[int(len(times) * 0.95) - 1], 1000 * times[-1]))
+    return 0 if times[-1] < 1.0 else 1
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--url', required=True)
@@ -34,7 +60,10 @@ def main():
     parser.add_argument('--messages', type=int, default=1500)
     parser.add_argument('--clients', type=int, default=8)
     parser.add_argument('--order', choices=('random', 'ordered'), default='random')
+    parser.add_argument('--latency', type=int, default=0, help='measure N messages to Discuss, one at a time')
     options = parser.parse_args()
+    if options.latency:
+        return latency(options)
     bodies = list(calls(options.messages))
     if options.order == 'random':
         random.Random(42).shuffle(bodies)

@@ -17,6 +17,8 @@ from .whatsapp_message import MESSAGE_TYPE_SELECTION
 
 #: messages a conversation brings in when it is opened
 BACKFILL_MESSAGES = 20
+#: characters of a quoted message shown above a reply
+QUOTE_LENGTH = 120
 
 
 class WhatsappMessage(models.Model):
@@ -73,11 +75,7 @@ class WhatsappMessage(models.Model):
         """Post this message in ``channel`` as its sender; return the mail.message."""
         self.ensure_one()
         author = self.contact_id.partner_id if not self.from_me else self.env['res.partner']
-        if self.from_me:
-            name = _('%s (from the phone)') % self.configuration_id.name
-        else:
-            name = self.sender_name or self.contact_id.name or self.contact_id.pushname or \
-                ('+%s' % self.sender_id if self.sender_id else self.chat_id)
+        name = self._sender_label()
         values = {
             'body': self._discuss_body(),
             'message_type': 'comment',
@@ -96,17 +94,44 @@ class WhatsappMessage(models.Model):
         return posted
 
     def _discuss_body(self):
-        """HTML of the message as Discuss shows it: its text, or what it is when it has none."""
+        """HTML of the message as Discuss shows it: the message it quotes, its text (or what
+        it is when it has none), and a player for a voice note or audio file."""
         label = dict(MESSAGE_TYPE_SELECTION).get(self.message_type, '')
         if self.status == 'deleted':
             return Markup('<p><i>%s</i></p>') % _('This message was deleted.')
         if self.message_type == 'reaction':
             return Markup('<p>%s</p>') % (_('Reacted %s') % (self.body or ''))
+        html = Markup('')
+        quoted = self._quoted_message()
+        if quoted and self.message_type != 'reaction':
+            text = quoted.body or dict(MESSAGE_TYPE_SELECTION).get(quoted.message_type, '')
+            if len(text) > QUOTE_LENGTH:
+                text = text[:QUOTE_LENGTH] + '\u2026'
+            html += Markup('<div class="o_whatsapp_quote"><b>%s</b>: %s</div>') % (quoted._sender_label(), text)
         if self.body:
-            return plaintext2html(self.body)
-        if self.media_file_name:
-            return Markup('<p><i>%s</i></p>') % ('%s: %s' % (label, self.media_file_name))
-        return Markup('<p><i>%s</i></p>') % label
+            html += plaintext2html(self.body)
+        elif self.media_file_name:
+            html += Markup('<p><i>%s</i></p>') % ('%s: %s' % (label, self.media_file_name))
+        else:
+            html += Markup('<p><i>%s</i></p>') % label
+        attachment = self.attachment_id
+        if attachment and (attachment.mimetype or '').startswith('audio/'):
+            html += Markup('<p><audio controls="controls" preload="none" src="/web/content/%d"></audio></p>') \
+                % attachment.id
+        return html
+
+    def _quoted_message(self):
+        if not self.quoted_message_id:
+            return self.browse()
+        return self.sudo().search([('configuration_id', '=', self.configuration_id.id),
+                                   ('message_id', '=', self.quoted_message_id)], limit=1)
+
+    def _sender_label(self):
+        """Who wrote this message, as a person reads it."""
+        if self.from_me:
+            return _('%s (from the phone)') % self.configuration_id.name
+        return (self.contact_id.partner_id.name or self.sender_name or self.contact_id.name or self.contact_id.pushname
+                or ('+%s' % self.sender_id if self.sender_id else self.chat_id))
 
     def _refresh_posts(self):
         """Edits and deletions reach the posted copies."""
@@ -116,7 +141,8 @@ class WhatsappMessage(models.Model):
     def _media_downloaded(self):
         super()._media_downloaded()
         for message in self.sudo().filtered(lambda message: message.mail_message_id and message.attachment_id):
-            message.mail_message_id.write({'attachment_ids': [(4, message.attachment_id.id)]})
+            message.mail_message_id.write({'attachment_ids': [(4, message.attachment_id.id)],
+                                           'body': message._discuss_body()})
 
     # ------------------------------------------------------------------
     # Edits and deletions

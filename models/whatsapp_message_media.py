@@ -41,6 +41,10 @@ RETRY_MINUTES = 5
 CLAIM_MINUTES = 15
 #: what a person may download with one click (System Parameter whatsapp_integration.media_max_on_demand_mb)
 ON_DEMAND_MAX_MB = 100
+#: file name extensions of the usual WhatsApp media types (mimetypes' own table varies by system)
+EXTENSIONS = {'image/jpeg': '.jpg', 'image/png': '.png', 'image/webp': '.webp', 'image/gif': '.gif',
+              'video/mp4': '.mp4', 'audio/ogg': '.ogg', 'audio/mpeg': '.mp3', 'audio/mp4': '.m4a',
+              'audio/aac': '.aac', 'audio/wav': '.wav', 'audio/x-wav': '.wav', 'application/pdf': '.pdf'}
 #: MIME types a browser would run as a page: a received file is never served as one
 UNSAFE_MIME_WORDS = ('html', 'xml', 'svg', 'javascript', 'ecmascript')
 
@@ -282,9 +286,12 @@ class WhatsappMessage(models.Model):
         """An attachment of this message for the file at ``path`` (moved into the filestore,
         or read into the database when attachments live there)."""
         Attachment = self.env['ir.attachment'].sudo()
-        name = downloaded.file_name or self.media_file_name or '%s%s' % (
-            self.message_type or 'file', mimetypes.guess_extension(downloaded.content_type or '') or '')
-        mimetype = safe_mimetype(downloaded.content_type or self.media_mime_type, name)
+        content_type = (downloaded.content_type or self.media_mime_type or '').split(';')[0].strip().lower()
+        name = downloaded.file_name or self.media_file_name or '%s %s%s' % (
+            dict(self._fields['message_type'].selection).get(self.message_type, _('File')),
+            fields.Datetime.to_string(self.message_date).replace(':', '-')[:16],
+            EXTENSIONS.get(content_type) or mimetypes.guess_extension(content_type) or '')
+        mimetype = safe_mimetype(content_type, name)
         values = {'name': name, 'mimetype': mimetype, 'res_model': self._name, 'res_id': self.id, 'type': 'binary'}
         if Attachment._storage() != 'file':
             with open(path, 'rb') as handle:

@@ -910,7 +910,8 @@ class FakeProviderServer(object):
             payload = json.dumps(reply.body).encode('utf-8')
         try:
             handler.send_response(reply.status)
-            handler.send_header('Content-Type', 'application/json; charset=utf-8')
+            if 'Content-Type' not in reply.headers:
+                handler.send_header('Content-Type', 'application/json; charset=utf-8')
             handler.send_header('Content-Length', str(len(payload)))
             for key, value in reply.headers.items():
                 handler.send_header(key, value)

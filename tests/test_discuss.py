@@ -96,6 +96,9 @@ class TestDiscuss(WhatsappCase):
         self.sync()
         first_post, reply, reaction = self.posts(self.channel())
         self.assertEqual(reply.parent_id, first_post)
+        # Discuss shows the quoted message above the reply, as WhatsApp does
+        self.assertIn('o_whatsapp_quote', reply.body)
+        self.assertIn('Is it blue?', reply.body)
         self.assertEqual(reaction.parent_id, first_post)
         self.assertIn('\U0001F44D', reaction.body)
 
@@ -190,6 +193,18 @@ class TestDiscuss(WhatsappCase):
         self.assertEqual(post.attachment_ids.name, 'damage.jpg')
         # the channel's members read the file
         self.assertTrue(post.attachment_ids.with_user(self.user_a).datas)
+
+    def test_voice_note_plays_in_the_channel(self):
+        self.enable()
+        self.remote_a.files['voice-1'] = (b'OggS' + b'2' * 900, 'audio/ogg', None)
+        self.incoming(None, kind='voice', media=Media(media_id='voice-1', mime_type='audio/ogg; codecs=opus'))
+        self.sync()
+        post = self.posts(self.channel())
+        self.assertNotIn('<audio', post.body)
+        self.env['whatsapp.message']._cron_download_media()
+        self.assertIn('<audio', post.body)
+        self.assertIn('/web/content/%d' % post.attachment_ids.id, post.body)
+        self.assertTrue(post.attachment_ids.name.endswith('.ogg'))
 
     def test_reading_marks_read_where_the_provider_can(self):
         self.enable(mark_read_in_whatsapp=True)

@@ -20,6 +20,7 @@ Importable without Odoo: the setup functions import it when called.
 import json
 import os
 import random
+import re
 import secrets
 import sys
 import time
@@ -31,6 +32,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 
 from fake_provider_server import (  # noqa: E402
     END_TIME, WASSENGER_PREFIX, FakeAccount, Reply, _wassenger_page)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from demo_files import demo_file  # noqa: E402
 
 FIRST_NAMES = ['Ana', 'Luis', 'Marta', 'Jorge', 'Lucía', 'Pablo', 'Sofía', 'Diego', 'Elena', 'Hugo', 'Carmen',
                'Javier', 'Laura', 'Mateo', 'Paula', 'Daniel', 'Irene', 'Álvaro', 'Noa', 'Raúl', 'Chloé', 'Amir',
@@ -95,6 +99,7 @@ class DemoAccount(FakeAccount):
         # the messages span the days up to today (midnight UTC), not up to the tests' fixed date
         self._start = int(time.time()) // 86400 * 86400 - self.days * 86400
         self.whapi_webhooks = []       # WHAPI: the channel settings' ``webhooks`` entries
+        self.sends = 0                 # messages sent to this account (answers from Discuss)
         self.wassenger_webhooks = {}   # Wassenger: webhook id -> webhook (its secret included)
 
     # -- people, groups, messages ----------------------------------------------------
@@ -163,6 +168,28 @@ class DemoAccount(FakeAccount):
                        status='delivered', body=rng.choice(TEXTS).format(n='S%05d' % rng.randrange(100000)),
                        ts=max(message['ts'], int(time.time())))
         return message
+
+    def conversation(self):
+        """A customer's live exchange for Discuss, newest messages of the account: a text, a
+        photo, a voice note (WHAPI) or a document (Wassenger), the shop's question from the
+        phone, and the customer's answer quoting it. Appended to the provider's data (a later
+        sync meets them again) and returned in order."""
+        person = self.contact_key(PARTNER_CONTACTS[0] if self.provider == 'whapi' else 1)
+        whapi = self.provider == 'whapi'
+        script = [
+            (False, 'text', 'Hi! My suitcase arrived damaged \U0001F61E' if whapi else 'Hello, I was charged twice.'),
+            (False, 'image', 'Photo of the damaged suitcase') if whapi else (False, 'document', None),
+            (False, 'voice', None) if whapi else (False, 'text', 'Here is the invoice, see the two lines.'),
+            (True, 'text', 'So sorry! Is the handle broken too?' if whapi else 'Thanks, checking. Was it by card?'),
+            (False, 'text', 'Yes, the handle too.' if whapi else 'Yes, the same card both times.'),
+        ]
+        messages = self.append_messages(len(script))
+        now = int(time.time()) + 1  # after the accounts turned Conversations in Discuss on
+        for number, (message, (from_me, kind, body)) in enumerate(zip(messages, script)):
+            message.update(chat=person, chat_type='contact', sender=self.own if from_me else person, from_me=from_me,
+                           type=kind, body=body, status='read' if from_me else 'delivered', ts=now + number)
+        messages[-1]['quoted'] = messages[-2]['id']
+        return messages
 
     # -- each kind of message, in each provider's shape ---------------------------------
     def _media(self, message):
@@ -242,6 +269,8 @@ class DemoAccount(FakeAccount):
             whapi, _wassenger = self._extras(message)
             if whapi is not None:
                 item[kind] = whapi
+        if message.get('quoted'):
+            item['context'] = {'quoted_id': message['quoted'], 'quoted_type': 'text'}
         return item
 
     def _wassenger_message(self, message):
@@ -264,16 +293,45 @@ class DemoAccount(FakeAccount):
             if wassenger is not None:
                 item['type'] = wassenger[0]
                 item.update(wassenger[1])
+        if message.get('quoted'):
+            item['quoted'] = {'id': message['quoted'], 'wid': message['quoted'], 'type': 'text'}
         return item
 
     # -- webhook registration, as each provider takes it ---------------------------------
     def handle(self, method, path, query, headers, body=b''):
         if self.provider == 'whapi' and path == '/settings':
             return self._whapi_settings(method, body)
+        served = self._conversation_call(method, path, body)
+        if served is not None:
+            return served
         if self.provider == 'wassenger' and (path == WASSENGER_PREFIX + '/webhooks'
                                              or path.startswith(WASSENGER_PREFIX + '/webhooks/')):
             return self._wassenger_webhooks(method, path[len(WASSENGER_PREFIX + '/webhooks'):], query, body)
         return super().handle(method, path, query, headers, body)
+
+    def _conversation_call(self, method, path, body):
+        """What answering from Discuss needs: media files, sends, read marks; None for the rest."""
+        whapi = self.provider == 'whapi'
+        prefix = '' if whapi else WASSENGER_PREFIX
+        media = re.match(r'^/media/([^/]+)$', path) if whapi else re.match(
+            r'^%s/chat/[^/]+/files/([^/]+)/download$' % WASSENGER_PREFIX, path)
+        if media and method == 'GET':
+            served = demo_file(media.group(1))
+            if served is None:
+                return self._error(404, 'Media not found')
+            return Reply(200, raw=served[0], headers={'Content-Type': served[1]})
+        if whapi and method == 'PUT' and re.match(r'^/messages/[^/]+$', path):
+            return Reply(200, {'success': True})
+        if method == 'POST' and (whapi and path.startswith('/messages/') or path == prefix + '/messages'):
+            self.sends += 1
+            if whapi:
+                return Reply(201, {'sent': True, 'message': {'id': 'demo-out-%06d' % self.sends, 'status': 'pending',
+                                                             'timestamp': int(time.time())}})
+            return Reply(201, {'id': '%024x' % secrets.randbits(96), 'waId': 'DEMO%016X' % self.sends,
+                               'status': 'queued', 'deliveryStatus': 'queued'})
+        if not whapi and method == 'POST' and path == prefix + '/files':
+            return Reply(201, [{'id': '%024x' % secrets.randbits(96)}])
+        return None
 
     def _json(self, body):
         try:
@@ -398,7 +456,9 @@ def configure(registry, server, base_url, slow_messages=0):
             else:
                 remote.server = server  # its base URL; the server refuses its token
             values = {'name': name, 'provider': remote.provider, 'token': remote.token,
-                      'api_url': remote.base_url, 'active': True, 'post_to_chatter': False}
+                      'api_url': remote.base_url, 'active': True, 'post_to_chatter': False,
+                      'discuss_enabled': True, 'mark_read_in_whatsapp': True,
+                      'user_ids': [(4, env.ref('base.user_admin').id)]}
             if remote.provider == 'wassenger':
                 values['device_id'] = remote.device_id
             account = Configuration.search([('name', '=', name)], limit=1)
@@ -446,6 +506,20 @@ def register_webhook(account):
         raise RuntimeError('%s: %s: %s' % (account.name, params.get('title'), params.get('message')))
 
 
+def live_conversations(registry, accounts):
+    """Each served account's customer writes in (through its webhook, as the provider does),
+    then the download step fetches the files: Discuss shows a live conversation."""
+    from odoo import SUPERUSER_ID, api
+
+    delivered = []
+    for _account_id, remote in accounts:
+        for message in remote.conversation():
+            delivered += [status for _url, status in remote.deliver(message)]
+    with registry.cursor() as cr:
+        api.Environment(cr, SUPERUSER_ID, {})['whatsapp.message']._cron_download_media(time_budget=60)
+    return delivered
+
+
 def first_sync(registry):
     """The first full sync of every account, as the scheduled sync does it."""
     from odoo import SUPERUSER_ID, api
@@ -454,5 +528,6 @@ def first_sync(registry):
         api.Environment(cr, SUPERUSER_ID, {})['whatsapp.sync.service'].cron_sync_all_data(message_limit=0)
 
 
-__all__ = ['DemoAccount', 'demo_accounts', 'configure', 'register_webhook', 'first_sync', 'LOGINS', 'SERVED',
+__all__ = ['DemoAccount', 'demo_accounts', 'configure', 'register_webhook', 'first_sync', 'live_conversations',
+           'LOGINS', 'SERVED',
            'PARTNER_CONTACTS', 'END_TIME']

@@ -148,6 +148,12 @@ READY = """(() => {
     if (busy && busy.offsetParent !== null) { return false; }
     return !!document.querySelector('.o_action_manager .o_view_controller, .o_action_manager .o_action');
 })()"""
+DISCUSS_READY = """(() => {
+    const images = Array.from(document.querySelectorAll('.o_Discuss_thread img'));
+    return !!document.querySelector('.o_Discuss_thread .o_Message_content')
+        && !!document.querySelector('.o_Discuss_thread audio, .o_Discuss_thread .o_Attachment')
+        && images.every(image => image.complete);
+})()"""
 DIALOG_READY = """(() => {
     const busy = document.querySelector('.o_loading, .o_blockUI');
     if (busy && busy.offsetParent !== null) { return false; }
@@ -224,7 +230,7 @@ def capture(options):
             # a fresh load per screen, so no dialog or breadcrumb of the previous one remains
             browser.new_page()
             browser.goto('%s/web#%s' % (base, fragment))
-            browser.wait_for(READY, timeout=60, settle=settle)
+            browser.wait_for(READY if script else ready, timeout=60, settle=settle)
             if script:
                 browser.evaluate(script)
                 browser.wait_for(ready, timeout=30, settle=settle)
@@ -263,6 +269,20 @@ def capture(options):
         page('send_message', 'action=%d&model=whatsapp.contact&view_type=list&%s'
              % (actions['whatsapp_contact_action'], menu), ready=DIALOG_READY,
              script=do_action % (actions['whatsapp_send_message_action_contact'], send_context))
+        # Discuss: the conversation a customer of the shop started while the demo began
+        channel = first_id('mail.channel', [('whatsapp_configuration_id', '=', ids['account'])], order='id')
+        discuss = rpc('ir.model.data', 'xmlid_to_res_id', 'mail.action_discuss')
+        page('discuss', 'action=%d&active_id=mail.channel_%d' % (discuss, channel), ready=DISCUSS_READY,
+             settle=2.5)
+        photo = first_id('whatsapp.message', [('configuration_id', '=', ids['account']),
+                                              ('media_state', '=', 'downloaded'), ('message_type', '=', 'image')])
+        page('message_photo', 'id=%d&action=%d&model=whatsapp.message&view_type=form&%s'
+             % (photo, actions['whatsapp_message_action'], menu), settle=2.0)
+        page('message_files', 'action=%d&model=whatsapp.message&view_type=kanban&%s'
+             % (actions['whatsapp_message_action'], menu), settle=2.5,
+             script="odoo.__DEBUG__.services['web.web_client'].do_action(%d, {additional_context: "
+                    "{search_default_filter_files_downloaded: 1}, view_type: 'kanban'})"
+                    % actions['whatsapp_message_action'])
         # a real sync in progress: a whole-history import from the wizard goes to the
         # background (the demo's fake provider takes seconds per message page); the
         # cron picks it up within a minute, and the Sync Service shows it running
