@@ -91,7 +91,18 @@ class WhatsappMessage(models.Model):
         posted = channel.sudo().with_context(whatsapp_from_whatsapp=True, mail_create_nosubscribe=True) \
             .message_post(**values)
         self.write({'mail_message_id': posted.id})
+        if '<audio' in values['body']:
+            self._set_post_body(posted, values['body'])
         return posted
+
+    @api.model
+    def _set_post_body(self, mail_message, html):
+        """Write a posted copy's body as built here: the sanitizer of mail.message bodies
+        drops the ``controls`` of an audio player, which then shows nothing. Every part of
+        this HTML is escaped text or an attachment id (``_discuss_body``)."""
+        mail_message.flush(['body'])
+        self.env.cr.execute('UPDATE mail_message SET body = %s WHERE id = %s', (str(html), mail_message.id))
+        mail_message.invalidate_cache(['body'])
 
     def _discuss_body(self):
         """HTML of the message as Discuss shows it: the message it quotes, its text (or what
@@ -109,7 +120,7 @@ class WhatsappMessage(models.Model):
                 text = text[:QUOTE_LENGTH] + '\u2026'
             html += Markup('<div class="o_whatsapp_quote"><b>%s</b>: %s</div>') % (quoted._sender_label(), text)
         if self.body:
-            html += plaintext2html(self.body)
+            html += Markup(plaintext2html(self.body))  # it escapes the text itself
         elif self.media_file_name:
             html += Markup('<p><i>%s</i></p>') % ('%s: %s' % (label, self.media_file_name))
         else:
@@ -136,13 +147,13 @@ class WhatsappMessage(models.Model):
     def _refresh_posts(self):
         """Edits and deletions reach the posted copies."""
         for message in self.sudo().filtered('mail_message_id'):
-            message.mail_message_id.write({'body': message._discuss_body()})
+            self._set_post_body(message.mail_message_id, message._discuss_body())
 
     def _media_downloaded(self):
         super()._media_downloaded()
         for message in self.sudo().filtered(lambda message: message.mail_message_id and message.attachment_id):
-            message.mail_message_id.write({'attachment_ids': [(4, message.attachment_id.id)],
-                                           'body': message._discuss_body()})
+            message.mail_message_id.write({'attachment_ids': [(4, message.attachment_id.id)]})
+            self._set_post_body(message.mail_message_id, message._discuss_body())
 
     # ------------------------------------------------------------------
     # Edits and deletions

@@ -69,7 +69,8 @@ class TestDiscuss(WhatsappCase):
         self.assertNotIn(self.user_b.partner_id, channel.channel_partner_ids)
         posts = self.posts(channel)
         self.assertEqual(len(posts), 1)
-        self.assertIn('Hello, is my order ready?', posts.body)
+        self.assertIn('<p>Hello, is my order ready?</p>', posts.body)
+        self.assertNotIn('&lt;', posts.body)
         self.assertEqual(posts.email_from, 'Ana')
         # a re-sync, and the same message again through a webhook, post nothing
         self.sync()
@@ -99,6 +100,7 @@ class TestDiscuss(WhatsappCase):
         # Discuss shows the quoted message above the reply, as WhatsApp does
         self.assertIn('o_whatsapp_quote', reply.body)
         self.assertIn('Is it blue?', reply.body)
+        self.assertIn('<p>I mean the suitcase</p>', reply.body)
         self.assertEqual(reaction.parent_id, first_post)
         self.assertIn('\U0001F44D', reaction.body)
 
@@ -202,7 +204,7 @@ class TestDiscuss(WhatsappCase):
         post = self.posts(self.channel())
         self.assertNotIn('<audio', post.body)
         self.env['whatsapp.message']._cron_download_media()
-        self.assertIn('<audio', post.body)
+        self.assertIn('<audio controls="controls"', post.body)
         self.assertIn('/web/content/%d' % post.attachment_ids.id, post.body)
         self.assertTrue(post.attachment_ids.name.endswith('.ogg'))
 
