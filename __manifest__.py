@@ -11,7 +11,7 @@ schedule, on demand (Sync Now, Sync Wizard) or from ``odoo shell``.
     'category': 'Discuss',
     'author': 'whatsapp_integration developers',
     'license': 'LGPL-3',
-    'depends': ['base', 'mail', 'contacts'],
+    'depends': ['base', 'mail', 'contacts', 'phone_validation'],
     'external_dependencies': {
         'python': ['requests', 'phonenumbers'],
     },
@@ -29,6 +29,7 @@ schedule, on demand (Sync Now, Sync Wizard) or from ``odoo shell``.
         'views/whatsapp_message_views.xml',
         'views/whatsapp_sync_log_views.xml',
         'views/whatsapp_sync_service_views.xml',
+        'views/whatsapp_template_views.xml',
         'wizard/whatsapp_sync_wizard_views.xml',
         'views/res_partner_views.xml',
         'views/whatsapp_menus.xml',

@@ -10,6 +10,10 @@ from . import whatsapp_message
 from . import whatsapp_message_media
 from . import whatsapp_message_discuss
 from . import mail_channel
+from . import whatsapp_message_optout
+from . import whatsapp_template
+from . import phone_blacklist
+from . import ir_actions_server
 from . import whatsapp_message_event
 from . import whatsapp_message_key
 from . import whatsapp_sync_log

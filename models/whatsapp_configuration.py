@@ -126,6 +126,22 @@ class WhatsappConfiguration(models.Model):
         help='Reading a conversation in Discuss marks it read on the WhatsApp phone too (blue ticks).')
     can_mark_read = fields.Boolean(compute='_compute_capabilities')
 
+    optout_keywords = fields.Char(
+        string='Opt-out Keywords', default='STOP, STOP ALL, UNSUBSCRIBE, CANCEL, END, QUIT, BAJA, ARRET, ARRÊT, STOPP',
+        help='A received message that is exactly one of these words (any case) puts its number on Odoo\'s phone '
+             'blacklist: templates, automated actions and bulk sends skip it from then on.')
+    optin_keywords = fields.Char(
+        string='Opt-in Keywords', default='START, UNSTOP, SUBSCRIBE, ALTA',
+        help='A received message that is exactly one of these words takes its number off the phone blacklist.')
+    optout_reply = fields.Text(
+        string='Opt-out Confirmation', translate=True,
+        default=lambda self: _('You will not receive our messages anymore. Reply START to receive them again.'),
+        help='Sent back after an opt-out keyword; empty: no answer.')
+    optin_reply = fields.Text(
+        string='Opt-in Confirmation', translate=True,
+        default=lambda self: _('Welcome back! You will receive our messages again.'),
+        help='Sent back after an opt-in keyword; empty: no answer.')
+
     fetch_invite_links = fields.Boolean(
         string='Fetch Invite Links',
         help='Fetch the invite link of newly synced groups, a limited number per sync to stay gentle '
@@ -249,6 +265,16 @@ class WhatsappConfiguration(models.Model):
             config.can_check_numbers = config._provider_supports('check_numbers')
             config.can_refresh_contacts = config._provider_supports('get_contact')
             config.can_mark_read = config._provider_supports('mark_read')
+
+    def _opt_keyword(self, text):
+        """'out', 'in' or None: whether ``text`` is exactly one of this account's keywords."""
+        word = ' '.join((text or '').split()).strip(' .!').upper()
+        if not word:
+            return None
+        for kind, keywords in (('out', self.optout_keywords), ('in', self.optin_keywords)):
+            if word in {' '.join(keyword.split()).upper() for keyword in (keywords or '').split(',') if keyword.strip()}:
+                return kind
+        return None
 
     def _discuss_member_partners(self):
         """Partners of the internal users this account is shared with: its Discuss channels' members."""

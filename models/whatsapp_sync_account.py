@@ -490,8 +490,11 @@ class WhatsappSyncServiceAccount(models.Model):
         self.env['whatsapp.message.event']._apply_pending(configuration, [key[1] for key in by_key])
         if configuration.post_to_chatter:
             Message.browse([record.id for record in by_key.values()])._post_on_partners()
-        if configuration.discuss_enabled and stats.created:
-            Message.browse(stats.changed_ids[:stats.created])._discuss_candidates()._post_in_channels()
+        if stats.created:
+            created = Message.browse(stats.changed_ids[:stats.created])
+            created._apply_opt_keywords()
+            if configuration.discuss_enabled:
+                created._discuss_candidates()._post_in_channels()
         return max(vals['message_date'] for vals in vals_list)
 
     def _store_webhook_batch(self, configuration, batch):

@@ -20,3 +20,4 @@ from . import test_error_messages
 from . import test_display
 from . import test_media
 from . import test_discuss
+from . import test_templates

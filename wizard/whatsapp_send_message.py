@@ -28,6 +28,13 @@ class WhatsappSendMessage(models.TransientModel):
     phone = fields.Char(string='Number', help='Any number, in international form (+...) or in your country\'s.')
     body = fields.Text(string='Message', help='The text, or the caption of the file.')
     attachment = fields.Binary(string='File', attachment=False)
+    template_id = fields.Many2one('whatsapp.template', string='Template',
+                                 help='Fills the message; opened from records of its model, it sends to each record\'s '
+                                      'recipient, rendered for that record.')
+    res_model = fields.Char(string='Records Of', readonly=True)
+    res_ids = fields.Char(string='Record IDs', readonly=True, help='Comma-separated ids of the records sent to.')
+    record_count = fields.Integer(compute='_compute_record_count')
+    optout_warning = fields.Text(compute='_compute_optout_warning')
     attachment_name = fields.Char(string='File Name')
     state = fields.Selection([('draft', 'Draft'), ('done', 'Done')], default='draft')
     result_message = fields.Text(readonly=True)
@@ -48,11 +55,64 @@ class WhatsappSendMessage(models.TransientModel):
         values = super().default_get(fields_list)
         model = self.env.context.get('active_model')
         ids = self.env.context.get('active_ids') or []
+        template = self.env['whatsapp.template'].browse(values.get('template_id'))
+        if template and model == template.model and ids:
+            # opened from the Action menu of the template's records
+            values.update(res_model=model, res_ids=','.join(str(record_id) for record_id in ids))
+            if template.configuration_id:
+                values['configuration_id'] = template.configuration_id.id
+            values['body'] = template._render_bodies(self.env[model].browse(ids[:1]))[ids[0]]
+            return values
         field = {'whatsapp.contact': 'contact_ids', 'whatsapp.group': 'group_ids',
                  'res.partner': 'partner_ids'}.get(model)
         if field and field in fields_list and ids and not values.get(field):
             values[field] = [(6, 0, ids)]
         return values
+
+    def _records(self):
+        if not self.res_model or not self.res_ids:
+            return None
+        return self.env[self.res_model].browse([int(record_id) for record_id in self.res_ids.split(',') if record_id])
+
+    @api.depends('res_ids')
+    def _compute_record_count(self):
+        for wizard in self:
+            records = wizard._records()
+            wizard.record_count = len(records) if records is not None else 0
+
+    @api.onchange('template_id')
+    def _onchange_template_id(self):
+        if not self.template_id:
+            return
+        records = self._records()
+        if records:
+            self.body = self.template_id._render_bodies(records[:1])[records[:1].id]
+        else:
+            self.body = self.template_id.body
+        if self.template_id.configuration_id:
+            self.configuration_id = self.template_id.configuration_id
+
+    @api.depends('partner_ids', 'contact_ids', 'phone', 'res_ids', 'template_id')
+    def _compute_optout_warning(self):
+        Blacklist = self.env['phone.blacklist']
+        region = self.env.company.country_id.code
+        for wizard in self:
+            numbers = {}
+            for partner in wizard.partner_ids:
+                numbers[partner.whatsapp_phone] = partner.display_name
+            for contact in wizard.contact_ids:
+                numbers[contact.phone] = contact.display_name
+            if wizard.phone:
+                result = providers.normalize_phone(wizard.phone, default_region=region)
+                numbers[result.e164 if result.valid else None] = wizard.phone
+            records = wizard._records()
+            if records is not None and wizard.template_id:
+                for record in records:
+                    label, number, _partner = wizard.template_id._recipient_of(record)
+                    numbers[number] = label
+            blocked = Blacklist._whatsapp_blocked([number for number in numbers if number])
+            wizard.optout_warning = _('Opted out of messages (phone blacklist): %s. Send only if they asked you to.') \
+                % ', '.join('%s (%s)' % (numbers[number], number) for number in sorted(blocked)) if blocked else False
 
     @api.model
     def _action_open(self, partners=None, contacts=None, groups=None):
@@ -131,6 +191,16 @@ class WhatsappSendMessage(models.TransientModel):
         configuration = self.env['whatsapp.configuration'].search([('id', '=', self.configuration_id.id)])
         if not configuration:
             raise UserError(_('You may not send from this account.'))
+        records = self._records()
+        if records is not None and self.template_id:
+            if self.template_id.model != records._name:
+                raise UserError(_('The template %(template)s applies to another kind of record than %(model)s.') % {
+                    'template': self.template_id.name, 'model': records._description})
+            # one message per record, rendered for it (the text typed here replaces it for one record)
+            bodies = {records.id: self.body or ''} if len(records) == 1 else None
+            lines, _counts = self.template_id._send_to_records(
+                records, configuration, bodies=bodies, once_prefix='send:%d' % self.id)
+            return self._show_result(_('Send Result'), '\n'.join(lines))
         media = self._media()
         if not media and not (self.body or '').strip():
             raise UserError(_('Write a message or attach a file.'))

@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+_logger = logging.getLogger(__name__)
+
+
+class IrActionsServer(models.Model):
+    """A "Send WhatsApp" server action: usable in automated actions (base_automation) and
+    scheduled actions, e.g. "when a sale order is confirmed, send the customer its confirmation"."""
+    _inherit = 'ir.actions.server'
+
+    state = fields.Selection(selection_add=[('whatsapp', 'Send WhatsApp')], ondelete={'whatsapp': 'cascade'})
+    whatsapp_template_id = fields.Many2one(
+        'whatsapp.template', string='WhatsApp Template', ondelete='restrict',
+        domain="[('model_id', '=', model_id)]")
+
+    @api.constrains('state', 'model_id', 'whatsapp_template_id')
+    def _check_whatsapp_template(self):
+        for action in self.filtered(lambda action: action.state == 'whatsapp'):
+            if not action.whatsapp_template_id:
+                raise ValidationError(_('Choose the WhatsApp template the action sends.'))
+            if action.whatsapp_template_id.model_id != action.model_id:
+                raise ValidationError(_('The WhatsApp template applies to %(template)s, not to %(action)s.') % {
+                    'template': action.whatsapp_template_id.model_id.name, 'action': action.model_id.name})
+
+    def _run_action_whatsapp_multi(self, eval_context=None):
+        """Send the template to the records the action runs on; skipped and failed sends
+        are logged on each record's chatter and in the server log, never raised: an
+        automated action must not undo the business event that fired it."""
+        records = (eval_context or {}).get('records') or (eval_context or {}).get('record')
+        if not records or self._is_recompute():
+            return False
+        # configured by an administrator, it sends whoever's action fired it (a salesperson
+        # confirming an order need not be a WhatsApp user)
+        template = self.whatsapp_template_id.sudo()
+        try:
+            lines, counts = template._send_to_records(records.sudo())
+        except UserError as error:
+            _logger.warning('Server action %s (%s): nothing sent: %s', self.id, self.name, error)
+            return False
+        if counts['failed'] or counts['skipped']:
+            _logger.info('Server action %s (%s): %s', self.id, self.name, '; '.join(lines))
+        return False

@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+"""Messages that belong to a business event, written once and rendered per record.
+
+The body is rendered by Odoo 14's own template rendering (``mail.render.mixin``,
+as mail.template does: ``${object.name}`` placeholders, sandboxed, with the
+reading user's access rights). A template sends from the send wizard, from the
+Action menu of its model's records, and from the "Send WhatsApp" server action
+(automated and scheduled actions).
+"""
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import plaintext2html
+
+from .. import providers
+
+
+class WhatsappTemplate(models.Model):
+    _name = 'whatsapp.template'
+    _inherit = ['mail.render.mixin']
+    _description = 'WhatsApp Template'
+    _order = 'name, id'
+
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    configuration_id = fields.Many2one(
+        'whatsapp.configuration', string='Account', ondelete='set null',
+        help='The account it sends from; empty: the account chosen when sending (or the user\'s first).')
+    model_id = fields.Many2one('ir.model', string='Applies to', required=True, ondelete='cascade',
+                               domain=[('transient', '=', False)])
+    model = fields.Char(related='model_id.model', string='Model', store=True, index=True, readonly=True)
+    body = fields.Text(
+        required=True, translate=True,
+        help='The message. Placeholders are replaced per record, e.g. "Hello ${object.partner_id.name}, your '
+             'order ${object.name} is confirmed."; "${object.date_order or \'\'}" leaves a missing value empty.')
+    recipient_field = fields.Char(
+        string='Recipient', required=True, default='partner_id',
+        help='The field of the record the message goes to: a partner (e.g. partner_id), whose mobile or phone is '
+             'used, or a phone number field (e.g. mobile).')
+    report_id = fields.Many2one('ir.actions.report', string='Attach Report', domain="[('model', '=', model)]",
+                                help='Sent as a PDF with the message as its caption.')
+    sidebar_action_id = fields.Many2one('ir.actions.act_window', string='Action Menu Entry', readonly=True,
+                                        copy=False)
+
+    @api.constrains('recipient_field', 'model_id')
+    def _check_recipient_field(self):
+        for template in self:
+            field = self.env[template.model]._fields.get(template.recipient_field) if template.model else None
+            usable = field is not None and (
+                (field.type == 'many2one' and field.comodel_name == 'res.partner') or field.type == 'char')
+            if not usable:
+                raise ValidationError(_('%(field)s is not a partner or phone field of %(model)s.') % {
+                    'field': template.recipient_field, 'model': template.model_id.name})
+
+    def unlink(self):
+        self.sudo().mapped('sidebar_action_id').unlink()
+        return super().unlink()
+
+    # ------------------------------------------------------------------
+    # Action menu of the model's records
+    # ------------------------------------------------------------------
+    def action_create_sidebar_action(self):
+        view = self.env.ref('whatsapp_integration.whatsapp_send_message_view_form')
+        for template in self.filtered(lambda template: not template.sidebar_action_id):
+            action = self.env['ir.actions.act_window'].sudo().create({
+                'name': _('Send WhatsApp (%s)') % template.name,
+                'res_model': 'whatsapp.send.message',
+                'view_mode': 'form',
+                'view_id': view.id,
+                'target': 'new',
+                'binding_model_id': template.model_id.id,
+                'context': "{'default_template_id': %d}" % template.id,
+            })
+            template.write({'sidebar_action_id': action.id})
+        return True
+
+    def action_unlink_sidebar_action(self):
+        self.sudo().mapped('sidebar_action_id').unlink()
+        return True
+
+    def action_preview(self):
+        self.ensure_one()
+        return {
+            'type': 'ir.actions.act_window',
+            'name': _('Preview of %s') % self.name,
+            'res_model': 'whatsapp.template.preview',
+            'view_mode': 'form',
+            'target': 'new',
+            'context': {'default_template_id': self.id},
+        }
+
+    # ------------------------------------------------------------------
+    # Rendering and recipients
+    # ------------------------------------------------------------------
+    def _render_bodies(self, records):
+        """{record id: text} rendered as the current user (who must be able to read the records)."""
+        self.ensure_one()
+        records.check_access_rights('read')
+        records.check_access_rule('read')
+        return self._render_field('body', records.ids)
+
+    def _recipient_of(self, record):
+        """``(label, +E.164 or None, partner or empty)`` of the record's recipient."""
+        self.ensure_one()
+        value = record[self.recipient_field]
+        if isinstance(value, models.BaseModel):
+            partner = value[:1]
+            return partner.display_name or _('(no partner)'), partner.whatsapp_phone or None, partner
+        region = self.env.company.country_id.code
+        result = providers.normalize_phone(value or '', default_region=region) if value else None
+        return value or _('(no number)'), result.e164 if result and result.valid else None, \
+            self.env['res.partner']
+
+    def _report_media(self, record):
+        """The report of the record as a file to send, or None."""
+        if not self.report_id:
+            return None
+        report = self.report_id.sudo()
+        pdf, _format = report._render_qweb_pdf(record.ids)
+        name = '%s.pdf' % (record.display_name or report.name).replace('/', '_')
+        return pdf, name, 'application/pdf', 'document'
+
+    # ------------------------------------------------------------------
+    # Sending
+    # ------------------------------------------------------------------
+    def _send_to_records(self, records, configuration=None, bodies=None, once_prefix=None):
+        """Send the rendered message to each record's recipient; return ``(lines, counts)``.
+
+        Opted-out numbers (Odoo's phone blacklist) and records without a usable
+        number are skipped with their reason. What was sent is logged on the
+        record's chatter, when it has one. ``bodies``: {record id: text} edited
+        by the sender, instead of the rendering.
+        """
+        self.ensure_one()
+        configuration = configuration or self.configuration_id or \
+            self.env['whatsapp.configuration'].search([], limit=1)
+        if not configuration:
+            raise UserError(_('No WhatsApp account to send from: choose one on the template.'))
+        # searched, not browsed: the user's record rules decide which accounts they may use
+        if not self.env['whatsapp.configuration'].search([('id', '=', configuration.id)]):
+            raise UserError(_('You may not send from %s.') % configuration.name)
+        configuration = configuration.sudo()
+        texts = self._render_bodies(records)
+        texts.update(bodies or {})
+        blacklisted = self.env['phone.blacklist'].sudo()._whatsapp_blocked(
+            [self._recipient_of(record)[1] for record in records])
+        Message = self.env['whatsapp.message'].sudo()
+        client = configuration._make_provider_client()
+        lines = []
+        counts = {'sent': 0, 'failed': 0, 'skipped': 0}
+        try:
+            for record in records:
+                label, number, partner = self._recipient_of(record)
+                refusal = None
+                if not number:
+                    refusal = _('no valid mobile or phone number')
+                elif number in blacklisted:
+                    refusal = _('opted out (phone blacklist)')
+                if refusal:
+                    counts['skipped'] += 1
+                    lines.append(_('%(record)s (%(recipient)s): skipped, %(reason)s') % {
+                        'record': record.display_name, 'recipient': label, 'reason': refusal})
+                    continue
+                text = texts.get(record.id) or ''
+                contact_ids = self.env['whatsapp.contact'].sudo()._ensure(configuration, [number.lstrip('+')])
+                vals, error = Message._send_vals(
+                    configuration, client, number.lstrip('+'), body=text, media=self._report_media(record),
+                    contact_id=contact_ids.get(number.lstrip('+'), False),
+                    once_key='%s:%s:%d:%s' % (once_prefix, record._name, record.id, number) if once_prefix else None)
+                by_key, _stats = Message._upsert([vals])
+                counts['failed' if error else 'sent'] += 1
+                lines.append(_('%(record)s (%(recipient)s): %(result)s') % {
+                    'record': record.display_name, 'recipient': label,
+                    'result': _('failed (%s)') % error if error else _('sent')})
+                self._log_on_chatter(record, configuration, text, error)
+        finally:
+            client.close()
+        return lines, counts
+
+    def _log_on_chatter(self, record, configuration, text, error):
+        if not hasattr(record, 'message_post'):
+            return
+        if error:
+            summary = _('WhatsApp message to send through %(account)s failed: %(error)s') % {
+                'account': configuration.name, 'error': error}
+        else:
+            summary = _('WhatsApp message sent through %s:') % configuration.name
+        # a fact about the record, logged whoever sent it (posting needs write access on most models)
+        record.sudo().message_post(body=Markup('<p>%s</p>') % summary + Markup(plaintext2html(text)),
+                                   subtype_xmlid='mail.mt_note', message_type='comment',
+                                   author_id=self.env.user.partner_id.id)
