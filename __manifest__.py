@@ -30,6 +30,7 @@ schedule, on demand (Sync Now, Sync Wizard) or from ``odoo shell``.
         'views/whatsapp_sync_log_views.xml',
         'views/whatsapp_sync_service_views.xml',
         'views/whatsapp_template_views.xml',
+        'views/whatsapp_outbox_views.xml',
         'wizard/whatsapp_sync_wizard_views.xml',
         'views/res_partner_views.xml',
         'views/whatsapp_menus.xml',

@@ -11,6 +11,7 @@ from . import whatsapp_message_media
 from . import whatsapp_message_discuss
 from . import mail_channel
 from . import whatsapp_message_optout
+from . import whatsapp_outbox
 from . import whatsapp_template
 from . import phone_blacklist
 from . import ir_actions_server

@@ -37,10 +37,10 @@ class IrActionsServer(models.Model):
         # confirming an order need not be a WhatsApp user)
         template = self.whatsapp_template_id.sudo()
         try:
-            lines, counts = template._send_to_records(records.sudo())
+            lines, counts = template._send_or_queue(records.sudo())
         except UserError as error:
             _logger.warning('Server action %s (%s): nothing sent: %s', self.id, self.name, error)
             return False
-        if counts['failed'] or counts['skipped']:
+        if counts.get('failed') or counts['skipped']:
             _logger.info('Server action %s (%s): %s', self.id, self.name, '; '.join(lines))
         return False

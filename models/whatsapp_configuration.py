@@ -126,6 +126,10 @@ class WhatsappConfiguration(models.Model):
         help='Reading a conversation in Discuss marks it read on the WhatsApp phone too (blue ticks).')
     can_mark_read = fields.Boolean(compute='_compute_capabilities')
 
+    send_rate_per_minute = fields.Integer(
+        string='Bulk Sends per Minute', default=20,
+        help='A send to more than a few records is queued and sent at this pace: WhatsApp bans numbers that send '
+             'too much too fast.')
     optout_keywords = fields.Char(
         string='Opt-out Keywords', default='STOP, STOP ALL, UNSUBSCRIBE, CANCEL, END, QUIT, BAJA, ARRET, ARRÊT, STOPP',
         help='A received message that is exactly one of these words (any case) puts its number on Odoo\'s phone '

@@ -7,6 +7,8 @@ reading user's access rights). A template sends from the send wizard, from the
 Action menu of its model's records, and from the "Send WhatsApp" server action
 (automated and scheduled actions).
 """
+import uuid
+
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
@@ -14,6 +16,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import plaintext2html
 
 from .. import providers
+from .whatsapp_outbox import IMMEDIATE_MAX
 
 
 class WhatsappTemplate(models.Model):
@@ -133,14 +136,7 @@ class WhatsappTemplate(models.Model):
         by the sender, instead of the rendering.
         """
         self.ensure_one()
-        configuration = configuration or self.configuration_id or \
-            self.env['whatsapp.configuration'].search([], limit=1)
-        if not configuration:
-            raise UserError(_('No WhatsApp account to send from: choose one on the template.'))
-        # searched, not browsed: the user's record rules decide which accounts they may use
-        if not self.env['whatsapp.configuration'].search([('id', '=', configuration.id)]):
-            raise UserError(_('You may not send from %s.') % configuration.name)
-        configuration = configuration.sudo()
+        configuration = self._sending_account(configuration)
         texts = self._render_bodies(records)
         texts.update(bodies or {})
         blacklisted = self.env['phone.blacklist'].sudo()._whatsapp_blocked(
@@ -177,6 +173,52 @@ class WhatsappTemplate(models.Model):
         finally:
             client.close()
         return lines, counts
+
+    def _queue_for_records(self, records, configuration=None, bodies=None):
+        """Queue one message per record in the outbox (sent at the account's pace by a scheduled
+        action); return ``(lines, counts)`` like :meth:`_send_to_records`."""
+        self.ensure_one()
+        configuration = self._sending_account(configuration)
+        texts = self._render_bodies(records)
+        texts.update(bodies or {})
+        recipients = {record.id: self._recipient_of(record) for record in records}
+        blacklisted = self.env['phone.blacklist'].sudo()._whatsapp_blocked(
+            [number for _label, number, _partner in recipients.values()])
+        lines = []
+        rows = []
+        counts = {'queued': 0, 'skipped': 0}
+        for record in records:
+            label, number, _partner = recipients[record.id]
+            refusal = _('no valid mobile or phone number') if not number else \
+                _('opted out (phone blacklist)') if number in blacklisted else None
+            if refusal:
+                counts['skipped'] += 1
+                lines.append(_('%(record)s (%(recipient)s): skipped, %(reason)s') % {
+                    'record': record.display_name, 'recipient': label, 'reason': refusal})
+                continue
+            rows.append({'template_id': self.id, 'res_model': record._name, 'res_id': record.id,
+                         'record_name': record.display_name, 'recipient': label, 'number': number.lstrip('+'),
+                         'body': texts.get(record.id) or ''})
+        counts['queued'] = self.env['whatsapp.outbox'].sudo()._enqueue(configuration, uuid.uuid4().hex, rows)
+        lines.insert(0, _('%(count)d messages queued: %(account)s sends %(rate)d per minute (WhatsApp > Outbox).') % {
+            'count': counts['queued'], 'account': configuration.name, 'rate': configuration.send_rate_per_minute})
+        return lines, counts
+
+    def _sending_account(self, configuration=None):
+        """The account to send from, checked against the user's record rules (sudo'ed)."""
+        configuration = configuration or self.configuration_id or \
+            self.env['whatsapp.configuration'].search([], limit=1)
+        if not configuration:
+            raise UserError(_('No WhatsApp account to send from: choose one on the template.'))
+        if not self.env['whatsapp.configuration'].search([('id', '=', configuration.id)]):
+            raise UserError(_('You may not send from %s.') % configuration.name)
+        return configuration.sudo()
+
+    def _send_or_queue(self, records, configuration=None, bodies=None, once_prefix=None):
+        """A few records at once; more through the outbox, at the account's pace."""
+        if len(records) > IMMEDIATE_MAX:
+            return self._queue_for_records(records, configuration, bodies)
+        return self._send_to_records(records, configuration, bodies, once_prefix)
 
     def _log_on_chatter(self, record, configuration, text, error):
         if not hasattr(record, 'message_post'):

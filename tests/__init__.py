@@ -21,3 +21,4 @@ from . import test_display
 from . import test_media
 from . import test_discuss
 from . import test_templates
+from . import test_outbox

@@ -198,7 +198,7 @@ class WhatsappSendMessage(models.TransientModel):
                     'template': self.template_id.name, 'model': records._description})
             # one message per record, rendered for it (the text typed here replaces it for one record)
             bodies = {records.id: self.body or ''} if len(records) == 1 else None
-            lines, _counts = self.template_id._send_to_records(
+            lines, _counts = self.template_id._send_or_queue(
                 records, configuration, bodies=bodies, once_prefix='send:%d' % self.id)
             return self._show_result(_('Send Result'), '\n'.join(lines))
         media = self._media()
