@@ -3,10 +3,11 @@
 
 WhatsApp bans numbers that blast: a send to many records is queued here and a
 scheduled action sends it at the account's pace (messages per minute). Each row
-is claimed by a committed write before its send and marked after it, and the
-send goes through the provider call ledger under the row's key: a worker killed
-at any point and restarted never sends a row twice (a send whose outcome was
-lost with its worker is marked so, to be checked, rather than repeated).
+is claimed by a row lock held until its outcome is committed, and the send goes
+through the provider call ledger (committed on its own) under the row's key: a
+worker killed at any point releases its row at once, and the next one never
+sends it twice (the ledger's answer is reused; a send whose outcome was lost
+with its worker is marked so, to be checked, rather than repeated).
 """
 import datetime
 import logging
@@ -21,7 +22,7 @@ _logger = logging.getLogger(__name__)
 
 #: sends of at most this many records go at once, in the user's request
 IMMEDIATE_MAX = 5
-#: a claim older than this was lost with its worker
+#: a row left "sending" longer than this (a claim committed by an older version) is taken again
 CLAIM_MINUTES = 10
 
 
@@ -109,11 +110,12 @@ class WhatsappOutbox(models.Model):
                 if slots[account_id] >= deadline:
                     break
                 account = accounts.browse(account_id)
+                # the claim is a row lock held until the row's outcome is committed: a worker
+                # killed meanwhile releases it at once, and the ledger keeps the send from repeating
                 row = self._claim(account)
                 if not row:
                     del slots[account_id]
                     continue
-                commit()
                 delay = slots[account_id] - time.monotonic()
                 if delay > 0:
                     sleep(delay)
