@@ -37,6 +37,7 @@ schedule, on demand (Sync Now, Sync Wizard) or from ``odoo shell``.
         'views/whatsapp_assets.xml',
     ],
     'post_init_hook': 'post_init_hook',
+    'uninstall_hook': 'uninstall_hook',
     'application': True,
     'installable': True,
 }

@@ -95,16 +95,22 @@ run_step "upgrade (-u $module)" "$work/upgrade.log" -u "$module"
 
 # Uninstall must remove everything the module created, its three crons included.
 uninstall_script="
+template = env['whatsapp.template'].create({'name': 'Uninstall check', 'recipient_field': 'mobile',
+    'model_id': env['ir.model']._get('res.partner').id, 'body': 'Hi'})
+template.action_create_sidebar_action()
+env.cr.commit()
 module = env['ir.module.module'].search([('name', '=', '$module')])
 module.button_immediate_uninstall()
 env.cr.execute(\"SELECT count(*) FROM ir_cron c JOIN ir_act_server a ON a.id = c.ir_actions_server_id WHERE a.name LIKE 'WhatsApp%'\")
 left = env.cr.fetchone()[0]
 print('WHATSAPP_CRONS_LEFT=%d' % left)
+env.cr.execute(\"SELECT count(*) FROM ir_act_window WHERE res_model LIKE 'whatsapp.%'\")
+print('WHATSAPP_ACTIONS_LEFT=%d' % env.cr.fetchone()[0])
 "
 echo "$uninstall_script" | "$odoo_bin" shell "${odoo_args[@]}" --no-http >"$work/uninstall.log" 2>&1
-if grep -q 'WHATSAPP_CRONS_LEFT=0' "$work/uninstall.log" \
+if grep -q 'WHATSAPP_CRONS_LEFT=0' "$work/uninstall.log" && grep -q 'WHATSAPP_ACTIONS_LEFT=0' "$work/uninstall.log" \
         && ! grep -qE '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$work/uninstall.log"; then
-    echo "ok: uninstall removes the module and its crons"
+    echo "ok: uninstall removes the module, its crons and the templates' Action menu entries"
 else
     echo "FAILED: uninstall"
     tail -n 30 "$work/uninstall.log"
