@@ -21,7 +21,7 @@ class TestTours(HttpCase):
         crons['frequent'].active = False
         crons['daily'].active = False
         self.start_tour('/web#model=whatsapp.sync.service&view_type=form&id=%d' % service.id,
-                        'whatsapp_sync_service_switches', login='admin')
+                        'whatsapp_sync_service_switches', login='admin', timeout=180)
         self.assertEqual({name: cron.active for name, cron in crons.items()},
                          {'hourly': False, 'frequent': False, 'daily': True})
 
@@ -48,5 +48,5 @@ class TestTours(HttpCase):
             message_type='image', raw_type='image', body='Photo of the damaged suitcase', status='delivered',
             media=Media(media_id='img-tour', mime_type='image/jpeg')))
         self.env['whatsapp.sync.service'].cron_sync_all_data(message_limit=0)
-        self.start_tour("/web#action=mail.action_discuss", "whatsapp_discuss_reply", login="wa_agent")
+        self.start_tour("/web#action=mail.action_discuss", "whatsapp_discuss_reply", login="wa_agent", timeout=180)
         self.assertEqual(remote.sent, [('34600000001', 'We are sorry! A replacement leaves today.', None)])

@@ -10,6 +10,7 @@ per screen.
 import json
 import os
 import sys
+import time
 
 VIEWPORT = (1366, 768)
 
@@ -222,7 +223,8 @@ def capture(options):
             'actions': {key: xml_id(key) for key in (
                 'whatsapp_configuration_action', 'whatsapp_contact_action', 'whatsapp_group_action',
                 'whatsapp_message_action', 'whatsapp_sync_service_action', 'whatsapp_sync_log_action',
-                'whatsapp_sync_wizard_action', 'whatsapp_send_message_action_contact')},
+                'whatsapp_sync_wizard_action', 'whatsapp_send_message_action_contact', 'whatsapp_template_action',
+                'whatsapp_outbox_action')},
         }
         actions = ids['actions']
 
@@ -283,10 +285,36 @@ def capture(options):
              script="odoo.__DEBUG__.services['web.web_client'].do_action(%d, {additional_context: "
                     "{search_default_filter_files_downloaded: 1}, view_type: 'kanban'})"
                     % actions['whatsapp_message_action'])
+        # templates: one for the shop's customers, in the partners' Action menu; a send to a
+        # dozen of them goes through the outbox (sent at the account's pace by its scheduled action)
+        contacts = rpc('whatsapp.contact', 'search_read', [('configuration_id', '=', ids['account']),
+                                                           ('phone', '!=', False)], ['name', 'phone'], limit=12)
+        customers = rpc('res.partner', 'create', [{'name': contact['name'], 'mobile': contact['phone'],
+                                                    'city': 'Madrid'} for contact in contacts])
+        partner_model = rpc('ir.model', 'search', [('model', '=', 'res.partner')])[0]
+        template = rpc('whatsapp.template', 'create', {
+            'name': 'Spring sale', 'configuration_id': ids['account'], 'model_id': partner_model,
+            'recipient_field': 'mobile',
+            'body': 'Hello ${object.name}! Our spring sale starts tomorrow in ${object.city or "our shops"}: '
+                    '20% off every suitcase. Reply STOP to stop receiving our offers.'})
+        rpc('whatsapp.template', 'action_create_sidebar_action', [template])
+        page('template', 'id=%d&action=%d&model=whatsapp.template&view_type=form&%s'
+             % (template, actions['whatsapp_template_action'], menu))
+        bulk_context = json.dumps({'active_model': 'res.partner', 'active_ids': customers,
+                                   'default_template_id': template})
+        contacts_action = rpc('ir.model.data', 'xmlid_to_res_id', 'contacts.action_contacts')
+        page('template_send', 'action=%d&model=res.partner&view_type=list' % contacts_action, ready=DIALOG_READY,
+             script="odoo.__DEBUG__.services['web.web_client'].do_action({type: 'ir.actions.act_window', "
+                    "res_model: 'whatsapp.send.message', views: [[false, 'form']], target: 'new', context: %s})"
+                    % bulk_context)
+        wizard = rpc('whatsapp.send.message', 'create', {}, context={
+            'active_model': 'res.partner', 'active_ids': customers, 'default_template_id': template})
+        rpc('whatsapp.send.message', 'action_send', [wizard])
+        time.sleep(70)  # the outbox's scheduled action runs every minute
+        page('outbox', 'action=%d&model=whatsapp.outbox&view_type=list&%s' % (actions['whatsapp_outbox_action'], menu))
         # a real sync in progress: a whole-history import from the wizard goes to the
         # background (the demo's fake provider takes seconds per message page); the
         # cron picks it up within a minute, and the Sync Service shows it running
-        import time
         wizard = rpc('whatsapp.sync.wizard', 'create', {'sync_type': 'messages', 'configuration_id': ids['account'],
                                                         'message_limit': 0})
         rpc('whatsapp.sync.wizard', 'sync_data', [wizard])
