@@ -258,6 +258,16 @@ class WhatsappCase(SavepointCase):
             environ.start()
             self.addCleanup(environ.stop)
 
+    def account_users(self, prefix):
+        """A WhatsApp user of account A and one of account B, each allowed on their own account only."""
+        users = []
+        for suffix, configuration in (('a', self.config_a), ('b', self.config_b)):
+            user = new_test_user(self.env, login='%s_%s' % (prefix, suffix),
+                                 groups='whatsapp_integration.group_whatsapp_user')
+            configuration.user_ids = [(4, user.id)]
+            users.append(user)
+        return users
+
     @property
     def remote_a(self):
         return self.remote[self.config_a.id]

@@ -5,7 +5,6 @@ import datetime
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
-from odoo.tests.common import new_test_user
 
 from odoo.addons.whatsapp_integration import providers
 
@@ -21,10 +20,7 @@ class TestDiscuss(WhatsappCase):
 
     def setUp(self):
         super().setUp()
-        self.user_a = new_test_user(self.env, login='discuss_a', groups='whatsapp_integration.group_whatsapp_user')
-        self.user_b = new_test_user(self.env, login='discuss_b', groups='whatsapp_integration.group_whatsapp_user')
-        self.config_a.user_ids = [(4, self.user_a.id)]
-        self.config_b.user_ids = [(4, self.user_b.id)]
+        self.user_a, self.user_b = self.account_users('discuss')
         self.now = datetime.datetime.now(UTC).replace(microsecond=0)
         self.serial = 0
 

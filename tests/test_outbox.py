@@ -5,7 +5,6 @@ import uuid
 
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
-from odoo.tests.common import new_test_user
 
 from odoo.addons.whatsapp_integration import providers
 
@@ -17,10 +16,7 @@ class TestOutbox(WhatsappCase):
 
     def setUp(self):
         super().setUp()
-        self.user_a = new_test_user(self.env, login='out_a', groups='whatsapp_integration.group_whatsapp_user')
-        self.user_b = new_test_user(self.env, login='out_b', groups='whatsapp_integration.group_whatsapp_user')
-        self.config_a.user_ids = [(4, self.user_a.id)]
-        self.config_b.user_ids = [(4, self.user_b.id)]
+        self.user_a, self.user_b = self.account_users('out')
         self.partners = self.env['res.partner'].create([
             {'name': 'Customer %d' % number, 'mobile': '+3460010%04d' % number} for number in range(8)])
         self.env['phone.blacklist'].sudo()._add(['+34600100007'])

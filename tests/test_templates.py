@@ -21,10 +21,7 @@ class TestTemplates(WhatsappCase):
 
     def setUp(self):
         super().setUp()
-        self.user_a = new_test_user(self.env, login='tpl_a', groups='whatsapp_integration.group_whatsapp_user')
-        self.user_b = new_test_user(self.env, login='tpl_b', groups='whatsapp_integration.group_whatsapp_user')
-        self.config_a.user_ids = [(4, self.user_a.id)]
-        self.config_b.user_ids = [(4, self.user_b.id)]
+        self.user_a, self.user_b = self.account_users('tpl')
         Partner = self.env['res.partner']
         self.ana = Partner.create({'name': 'Ana', 'mobile': '+' + ANA, 'city': 'Madrid'})
         self.luis = Partner.create({'name': 'Luis', 'mobile': '+' + LUIS})
