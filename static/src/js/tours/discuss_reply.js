@@ -36,12 +36,17 @@ tour.register('whatsapp_discuss_reply', {test: true}, [{
         check();
     },
 }, {
+    // The tour manager may move on to the next step before the old page unloads: the
+    // class marks the old page, so the next steps can only run on the reloaded one.
     content: 'reload Discuss',
     trigger: 'body.o_whatsapp_tour_posted',
-    run: function () { window.location.reload(); },
+    run: function () {
+        $('body').addClass('o_whatsapp_tour_reloading');
+        window.location.reload();
+    },
 }, {
-    content: 'open the channel again',
-    trigger: '.o_DiscussSidebarItem:contains("WhatsApp: Ana Traveller")',
+    content: 'open the channel again, on the reloaded page',
+    trigger: 'body:not(.o_whatsapp_tour_reloading) .o_DiscussSidebarItem:contains("WhatsApp: Ana Traveller")',
 }, {
     content: 'the answer is in the channel',
     trigger: '.o_Discuss_thread .o_Message_content:contains("A replacement leaves today")',

@@ -44,12 +44,17 @@ tour.register('whatsapp_sync_service_switches', {test: true}, [].concat(
     toggle('cron_frequent_active', false),
     expect({cron_hourly_active: false, cron_frequent_active: false, cron_daily_active: true}),
     [{
+        // The tour manager may move on to the next step before the old page unloads: the
+        // class marks the old page, so the next steps can only run on the reloaded one.
         content: 'reload: the switches show the crons as saved',
-        trigger: '.o_form_view',
-        run: function () { window.location.reload(); },
+        trigger: '.o_form_view.o_form_readonly',
+        run: function () {
+            $('body').addClass('o_whatsapp_tour_reloading');
+            window.location.reload();
+        },
     }, {
         content: 'after the reload',
-        trigger: '.o_form_view div[name="cron_daily_active"] input:checked',
+        trigger: 'body:not(.o_whatsapp_tour_reloading) .o_form_view.o_form_readonly div[name="cron_daily_active"] input:checked',
         run: function () {},
     }],
     expect({cron_hourly_active: false, cron_frequent_active: false, cron_daily_active: true})
