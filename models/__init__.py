@@ -24,3 +24,5 @@ from . import whatsapp_sync_service
 from . import whatsapp_sync_account
 from . import whatsapp_sync_dispatch
 from . import res_partner
+from . import res_users
+from . import res_groups

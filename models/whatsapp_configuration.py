@@ -23,6 +23,9 @@ CREDENTIAL_FIELDS = ('token', 'provider', 'api_url', 'device_id')
 ACCOUNT_IDENTITY_FIELDS = ('provider', 'api_url', 'device_id')
 
 
+#: changing these changes who may read the account, hence who is in its Discuss channels
+DISCUSS_MEMBER_FIELDS = {'user_ids', 'group_ids', 'company_id'}
+
 #: which account switch lets a message type download by itself
 AUTO_KIND_FIELD = {
     'image': 'media_download_images', 'gif': 'media_download_images',
@@ -281,9 +284,51 @@ class WhatsappConfiguration(models.Model):
         return None
 
     def _discuss_member_partners(self):
-        """Partners of the internal users this account is shared with: its Discuss channels' members."""
-        users = (self.user_ids | self.group_ids.users).filtered(lambda user: user.active and not user.share)
+        """Partners of the users this account is shared with who may read it: its Discuss channels' members.
+
+        Being in an allowed group is not enough: the user must also be a WhatsApp user of the
+        account's company, or a member would read conversations the account's rules hide.
+        """
+        self.ensure_one()
+        whatsapp_user = self.env.ref('whatsapp_integration.group_whatsapp_user')
+        users = (self.user_ids | self.group_ids.users).filtered(
+            lambda user: user.active and not user.share and whatsapp_user in user.groups_id
+            and (not self.company_id or self.company_id in user.company_ids))
         return users.mapped('partner_id')
+
+    @api.model
+    def _sync_all_discuss_members(self):
+        """After a change to users or groups: every account with Discuss channels."""
+        groups = self.env['mail.channel'].sudo().read_group(
+            [('whatsapp_configuration_id', '!=', False)], ['whatsapp_configuration_id'], ['whatsapp_configuration_id'])
+        self.browse([group['whatsapp_configuration_id'][0] for group in groups])._sync_discuss_members()
+
+    def _sync_discuss_members(self):
+        """Bring the members of the accounts' channels in step with who may read each account.
+
+        Users newly allowed join every channel of the account; members who may no longer read
+        it leave them. WhatsApp managers who joined a chat themselves (Open Conversation) stay
+        while they may read the account.
+        """
+        Membership = self.env['mail.channel.partner'].sudo()
+        Channel = self.env['mail.channel'].sudo()
+        manager = self.env.ref('whatsapp_integration.group_whatsapp_manager')
+        for configuration in self.sudo():
+            channel_ids = Channel.search([('whatsapp_configuration_id', '=', configuration.id)]).ids
+            if not channel_ids:
+                continue
+            wanted = configuration._discuss_member_partners()
+            memberships = Membership.search([('channel_id', 'in', channel_ids)])
+            staying = wanted | memberships.mapped('partner_id').filtered(lambda partner: any(
+                user.active and manager in user.groups_id
+                and (not configuration.company_id or configuration.company_id in user.company_ids)
+                for user in partner.user_ids))
+            memberships.filtered(lambda membership: membership.partner_id not in staying).unlink()
+            present = {(membership.channel_id.id, membership.partner_id.id) for membership in memberships.exists()}
+            Membership.create([{'channel_id': channel_id, 'partner_id': partner.id}
+                               for partner in wanted for channel_id in channel_ids
+                               if (channel_id, partner.id) not in present])
+            Channel.invalidate_cache(['channel_partner_ids', 'channel_last_seen_partner_ids'], channel_ids)
 
     def _downloads_by_itself(self, message_type, file_size, message_date):
         """Whether a received file of this kind, size and age downloads without a click."""
@@ -373,6 +418,8 @@ class WhatsappConfiguration(models.Model):
                 # Possibly another WhatsApp number: its history is not ours to skip.
                 vals['last_message_date'] = False
         result = super().write(vals)
+        if set(vals) & DISCUSS_MEMBER_FIELDS:
+            self._sync_discuss_members()
         if vals.get('create_partners'):
             self.env['whatsapp.contact'].sudo().search([
                 ('configuration_id', 'in', self.ids), ('partner_id', '=', False), ('phone_valid', '=', True),

@@ -4,7 +4,7 @@ import base64
 import datetime
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.whatsapp_integration import providers
 
@@ -232,3 +232,36 @@ class TestDiscuss(WhatsappCase):
             channel.with_user(self.user_b).message_post(body='intrusion', message_type='comment',
                                                         subtype_xmlid='mail.mt_comment')
         self.assertEqual(self.remote_a.sent, [])
+
+    def test_members_follow_who_may_read_the_account(self):
+        """Channels already open gain the account's new users and lose those who may no longer read it."""
+        self.enable()
+        self.incoming('Hello')
+        self.sync()
+        channel = self.channel()
+        sales = self.env['res.groups'].create({'name': 'WhatsApp sales desk'})
+        plain = new_test_user(self.env, login='discuss_plain', groups='base.group_user')
+        newcomer = new_test_user(self.env, login='discuss_new', groups='whatsapp_integration.group_whatsapp_user')
+        self.config_a.group_ids = [(4, sales.id)]
+        # a group member who is no WhatsApp user does not join: the account's rules would hide it from them
+        sales.users = [(4, plain.id), (4, newcomer.id)]
+        self.assertIn(newcomer.partner_id, channel.channel_partner_ids)
+        self.assertNotIn(plain.partner_id, channel.channel_partner_ids)
+        self.assertIn('Hello', self.posts(channel).with_user(newcomer).read(['body'])[0]['body'])
+        # losing the WhatsApp group, leaving the account, or being archived: out of the channel
+        newcomer.groups_id = [(3, self.env.ref('whatsapp_integration.group_whatsapp_user').id)]
+        self.assertNotIn(newcomer.partner_id, channel.channel_partner_ids)
+        self.config_a.user_ids = [(3, self.user_a.id)]
+        self.assertNotIn(self.user_a.partner_id, channel.channel_partner_ids)
+        self.assertFalse(self.env['mail.channel'].with_user(self.user_a).search([('id', '=', channel.id)]))
+        self.config_a.user_ids = [(4, self.user_a.id)]
+        self.assertIn(self.user_a.partner_id, channel.channel_partner_ids)
+        self.user_a.active = False
+        self.assertNotIn(self.user_a.partner_id, channel.channel_partner_ids)
+        # a WhatsApp manager who opened the conversation stays; the other account's user never joins
+        manager = new_test_user(self.env, login='discuss_manager', groups='whatsapp_integration.group_whatsapp_manager')
+        self.env['whatsapp.contact'].search([('configuration_id', '=', self.config_a.id), ('contact_id', '=', ANA)]) \
+            .with_user(manager).action_open_conversation()
+        self.config_a.user_ids = [(4, newcomer.id)]
+        self.assertIn(manager.partner_id, channel.channel_partner_ids)
+        self.assertNotIn(self.user_b.partner_id, channel.channel_partner_ids)
