@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 import logging
+import uuid
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.http import request
 
 _logger = logging.getLogger(__name__)
 
@@ -37,10 +39,20 @@ class IrActionsServer(models.Model):
         # confirming an order need not be a WhatsApp user)
         template = self.whatsapp_template_id.sudo()
         try:
-            lines, counts = template._send_or_queue(records.sudo())
+            lines, counts = template._send_or_queue(
+                records.sudo(), once_prefix='action:%d:%s' % (self.id, _firing_key()))
         except UserError as error:
             _logger.warning('Server action %s (%s): nothing sent: %s', self.id, self.name, error)
             return False
         if counts.get('failed') or counts['skipped']:
             _logger.info('Server action %s (%s): %s', self.id, self.name, '; '.join(lines))
         return False
+
+
+def _firing_key():
+    """What tells one firing of an action from another, and is the same when Odoo runs the
+    same HTTP request again after a serialization failure: the WhatsApp messages of the
+    first attempt, already sent, are then not sent twice (the provider call ledger answers)."""
+    if not request:  # a scheduled action or a shell: nothing runs it again in the same run
+        return uuid.uuid4().hex
+    return request.httprequest.environ.setdefault('whatsapp.firing_key', uuid.uuid4().hex)

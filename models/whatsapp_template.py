@@ -7,6 +7,7 @@ reading user's access rights). A template sends from the send wizard, from the
 Action menu of its model's records, and from the "Send WhatsApp" server action
 (automated and scheduled actions).
 """
+import hashlib
 import uuid
 
 from markupsafe import Markup
@@ -163,7 +164,8 @@ class WhatsappTemplate(models.Model):
                 vals, error = Message._send_vals(
                     configuration, client, number.lstrip('+'), body=text, media=self._report_media(record),
                     contact_id=contact_ids.get(number.lstrip('+'), False),
-                    once_key='%s:%s:%d:%s' % (once_prefix, record._name, record.id, number) if once_prefix else None)
+                    once_key='%s:%s:%d:%s:%s' % (once_prefix, record._name, record.id, number, _digest(text))
+                    if once_prefix else None)
                 by_key, _stats = Message._upsert([vals])
                 counts['failed' if error else 'sent'] += 1
                 lines.append(_('%(record)s (%(recipient)s): %(result)s') % {
@@ -215,7 +217,11 @@ class WhatsappTemplate(models.Model):
         return configuration.sudo()
 
     def _send_or_queue(self, records, configuration=None, bodies=None, once_prefix=None):
-        """A few records at once; more through the outbox, at the account's pace."""
+        """A few records at once; more through the outbox, at the account's pace.
+
+        ``once_prefix``: what identifies this send request, so that sending it again (a retried
+        request, a double click) reaches each recipient once with the same text.
+        """
         if len(records) > IMMEDIATE_MAX:
             return self._queue_for_records(records, configuration, bodies)
         return self._send_to_records(records, configuration, bodies, once_prefix)
@@ -232,3 +238,8 @@ class WhatsappTemplate(models.Model):
         record.sudo().message_post(body=Markup('<p>%s</p>') % summary + Markup(plaintext2html(text)),
                                    subtype_xmlid='mail.mt_note', message_type='comment',
                                    author_id=self.env.user.partner_id.id)
+
+
+def _digest(text):
+    """A short fingerprint of a message text for its send key: another text is another message."""
+    return hashlib.sha1((text or '').encode('utf-8')).hexdigest()[:16]

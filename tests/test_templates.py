@@ -2,8 +2,10 @@
 """Templates, the Action menu, the "Send WhatsApp" server action and opt-out by keyword."""
 import datetime
 import uuid
+from types import SimpleNamespace
 
 from odoo.exceptions import AccessError
+from odoo.http import _request_stack
 from odoo.tests import tagged
 from odoo.tests.common import new_test_user
 
@@ -99,6 +101,31 @@ class TestTemplates(WhatsappCase):
         self.assertEqual(self.remote_a.sent, [(ANA, 'Hello Ana, we deliver to Madrid.', None)])
         sent = self.env['whatsapp.message'].search([('configuration_id', '=', self.config_a.id), ('from_me', '=', True)])
         self.assertEqual((sent.chat_id, sent.status), (ANA, 'sent'))
+
+    def test_server_action_run_again_by_a_retried_request_sends_once(self):
+        """Odoo runs an HTTP request again after a serialization failure: what the first attempt
+        sent (the provider call ledger committed it) is not sent twice; another request sends again."""
+        action = self.env['ir.actions.server'].create({
+            'name': 'Greet', 'model_id': self.env['ir.model']._get('res.partner').id, 'state': 'whatsapp',
+            'whatsapp_template_id': self.template.id})
+        run = action.with_context(active_model='res.partner', active_ids=[self.ana.id]).run
+
+        def in_request(environ):
+            fake = SimpleNamespace(httprequest=SimpleNamespace(environ=environ))
+            _request_stack.push(fake)
+            try:
+                run()
+            finally:
+                _request_stack.pop()
+
+        first_request = {}
+        in_request(first_request)
+        in_request(first_request)     # the same request, run again
+        self.assertEqual(len(self.remote_a.sent), 1)
+        in_request({})                # the next confirmation of the same record
+        self.assertEqual(len(self.remote_a.sent), 2)
+        sent = self.env['whatsapp.message'].search([('configuration_id', '=', self.config_a.id), ('from_me', '=', True)])
+        self.assertEqual(len(sent), 2)
 
     def test_opt_out_and_opt_in_by_keyword(self):
         stop = self.inbound('  stop ')
