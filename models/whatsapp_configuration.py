@@ -6,7 +6,7 @@ import secrets
 import urllib.parse
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from .. import providers
 from .error_messages import explain
