@@ -8,6 +8,9 @@ writes in the channel is sent to WhatsApp through the account here.
 import base64
 import logging
 
+import psycopg2
+import psycopg2.errors
+
 from odoo import _, api, fields, models
 from odoo.tools import html2plaintext, plaintext2html
 
@@ -15,6 +18,15 @@ from .. import providers
 from ..providers.parsing import guess_media_type
 
 _logger = logging.getLogger(__name__)
+
+
+class ChannelCreatedMeanwhile(psycopg2.errors.SerializationFailure):
+    """Another transaction created the chat's channel after ours began, so ours cannot see it.
+
+    A serialization failure by its code: Odoo runs the request (a webhook) again, in a new
+    transaction that finds the channel; a sync records it and posts at its next run.
+    """
+    pgcode = '40001'
 
 
 class MailChannel(models.Model):
@@ -50,7 +62,7 @@ class MailChannel(models.Model):
             partners = configuration._discuss_member_partners()
             for chat in missing:
                 chat_type, name = chats[chat]
-                found[chat] = Channel.create({
+                found[chat] = self._whatsapp_create_channel(Channel, {
                     'name': _('WhatsApp: %s') % (name or chat),
                     'description': _('WhatsApp %(kind)s on %(account)s') % {
                         'kind': _('group') if chat_type == 'group' else _('chat'), 'account': configuration.name},
@@ -63,6 +75,18 @@ class MailChannel(models.Model):
                     'whatsapp_chat_type': 'group' if chat_type == 'group' else 'contact',
                 })
         return found
+
+    @api.model
+    def _whatsapp_create_channel(self, Channel, vals):
+        try:
+            with self.env.cr.savepoint():
+                return Channel.create(vals)
+        except psycopg2.errors.UniqueViolation as error:
+            if 'whatsapp_chat_unique' not in str(error):
+                raise
+            raise ChannelCreatedMeanwhile(
+                'WhatsApp chat %s of account %s: its Discuss channel was created by another transaction meanwhile'
+                % (vals['whatsapp_chat_id'], vals['whatsapp_configuration_id'])) from error
 
     # ------------------------------------------------------------------
     # Writing in the channel sends to WhatsApp

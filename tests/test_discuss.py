@@ -2,11 +2,17 @@
 """Conversations in Discuss: channels, posting once, answering from Odoo, reads, access."""
 import base64
 import datetime
+from unittest.mock import patch
+
+import psycopg2
+import psycopg2.errors
 
 from odoo.exceptions import AccessError, UserError
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.whatsapp_integration import providers
+from odoo.addons.whatsapp_integration.models.mail_channel import ChannelCreatedMeanwhile
 
 from .common import Media, Message, WhatsappCase
 
@@ -265,3 +271,27 @@ class TestDiscuss(WhatsappCase):
         self.config_a.user_ids = [(4, newcomer.id)]
         self.assertIn(manager.partner_id, channel.channel_partner_ids)
         self.assertNotIn(self.user_b.partner_id, channel.channel_partner_ids)
+
+    def test_a_channel_created_meanwhile_makes_odoo_run_the_request_again(self):
+        """Two transactions creating a new chat's channel at once: the one that loses cannot see the
+        winner's channel (its snapshot is older), so it fails as a serialization failure, which
+        Odoo answers by running the request again, instead of a unique violation and a 500."""
+        self.enable()
+        Channel = type(self.env['mail.channel'])
+        race = psycopg2.errors.UniqueViolation(
+            'duplicate key value violates unique constraint "mail_channel_whatsapp_chat_unique"')
+        with patch.object(Channel, 'create', side_effect=race):
+            with self.assertRaises(ChannelCreatedMeanwhile) as caught:
+                self.env['mail.channel']._whatsapp_channels(self.config_a, {ANA: ('contact', 'Ana')})
+        self.assertIsInstance(caught.exception, psycopg2.OperationalError)
+        self.assertIn(caught.exception.pgcode, PG_CONCURRENCY_ERRORS_TO_RETRY)
+        # another unique violation is not a race for the channel: it goes up as it is
+        other = psycopg2.errors.UniqueViolation('duplicate key value violates unique constraint "other_unique"')
+        with patch.object(Channel, 'create', side_effect=other):
+            with self.assertRaises(psycopg2.errors.UniqueViolation) as caught:
+                self.env['mail.channel']._whatsapp_channels(self.config_a, {ANA: ('contact', 'Ana')})
+        self.assertNotIsInstance(caught.exception, ChannelCreatedMeanwhile)
+        # without a race the channel is made, once
+        channels = self.env['mail.channel']._whatsapp_channels(self.config_a, {ANA: ('contact', 'Ana')})
+        self.assertEqual(self.env['mail.channel']._whatsapp_channels(self.config_a, {ANA: ('contact', 'Ana')}),
+                         channels)
