@@ -20,6 +20,11 @@ from ..providers.parsing import guess_media_type
 _logger = logging.getLogger(__name__)
 
 
+#: first key of the PostgreSQL advisory lock a transaction holds, per account, while it
+#: creates that account's channels (the sync's own lock uses 0x57A5)
+CHANNEL_LOCK_NAMESPACE = 0x57A6
+
+
 class ChannelCreatedMeanwhile(psycopg2.errors.SerializationFailure):
     """Another transaction created the chat's channel after ours began, so ours cannot see it.
 
@@ -52,12 +57,17 @@ class MailChannel(models.Model):
         """{chat id: channel} of an account, created for chats without one when ``create``.
 
         ``chats``: {chat id: (chat type, display name)}. Members: the users the
-        account is shared with, nobody else (a private channel).
+        account is shared with, nobody else (a private channel). A chat whose
+        channel another transaction is creating, or created after this one
+        began (so this one cannot see it), is left out: see
+        :meth:`_whatsapp_creatable`.
         """
         Channel = self.sudo().with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
         found = {channel.whatsapp_chat_id: channel for channel in Channel.search([
             ('whatsapp_configuration_id', '=', configuration.id), ('whatsapp_chat_id', 'in', list(chats))])}
         missing = [chat for chat in chats if chat not in found]
+        if missing and create:
+            missing = self._whatsapp_creatable(configuration, missing)
         if missing and create:
             partners = configuration._discuss_member_partners()
             for chat in missing:
@@ -75,6 +85,29 @@ class MailChannel(models.Model):
                     'whatsapp_chat_type': 'group' if chat_type == 'group' else 'contact',
                 })
         return found
+
+    @api.model
+    def _whatsapp_creatable(self, configuration, chats):
+        """The chats whose channel this transaction may create now, without meeting another's.
+
+        A webhook and a sync storing the first messages of a new chat at the same time
+        would both create its channel, and the second insert would fail on the unique
+        constraint, failing its whole webhook or sync page. So whoever creates channels
+        of an account holds a transaction lock for it until its commit, and also skips the
+        channels committed since its own snapshot began (seen from a fresh cursor).
+        """
+        cr = self.env.cr
+        cr.execute('SELECT pg_try_advisory_xact_lock(%s, %s)', (CHANNEL_LOCK_NAMESPACE, configuration.id))
+        if not cr.fetchone()[0]:
+            return []
+        if self.env.registry.in_test_mode():
+            return chats  # the registry's cursor is this very transaction
+        with self.pool.cursor() as fresh:
+            fresh.execute('SELECT whatsapp_chat_id FROM mail_channel '
+                          'WHERE whatsapp_configuration_id = %s AND whatsapp_chat_id IN %s',
+                          (configuration.id, tuple(chats)))
+            meanwhile = {row[0] for row in fresh.fetchall()}
+        return [chat for chat in chats if chat not in meanwhile]
 
     @api.model
     def _whatsapp_create_channel(self, Channel, vals):

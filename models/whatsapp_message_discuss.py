@@ -7,13 +7,18 @@ post, so a re-sync or a redelivered webhook posts nothing), when the account's
 in through a conversation's backfill. Edits and deletions change the posted
 message; a file downloaded later joins it.
 """
+import logging
+
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import plaintext2html
 
+from .mail_channel import CHANNEL_LOCK_NAMESPACE, ChannelCreatedMeanwhile
 from .whatsapp_message import MESSAGE_TYPE_SELECTION
+
+_logger = logging.getLogger(__name__)
 
 #: messages a conversation brings in when it is opened
 BACKFILL_MESSAGES = 20
@@ -48,11 +53,46 @@ class WhatsappMessage(models.Model):
                 chats.setdefault(message.chat_id, (message.chat_type, message._chat_display_name()))
             channels = self.env['mail.channel']._whatsapp_channels(configuration, chats, create=create_channels)
             quoted_posts = self._posted_by_whatsapp_id(configuration, mine.mapped('quoted_message_id'))
+            waiting = self.browse()
             for message in mine.sorted(lambda message: (message.message_date, message.id)):
                 channel = channels.get(message.chat_id)
                 if channel:
                     posted = message._post_in(channel, quoted_posts.get(message.quoted_message_id))
                     quoted_posts[message.message_id] = posted
+                elif create_channels:
+                    waiting |= message
+            if waiting:
+                waiting._post_after_commit(configuration)
+
+    def _post_after_commit(self, configuration):
+        """Post these messages once this transaction has committed, in a transaction that
+        sees the channels another one was creating (it waits for that one's commit)."""
+        if self.env.context.get('whatsapp_posting_after_commit'):
+            _logger.warning('WhatsApp account %s: messages %s not posted in Discuss: their channel is still '
+                            'not visible; Open Conversation brings them in', configuration.id, self.ids)
+            return
+        registry, configuration_id, message_ids = self.pool, configuration.id, self.ids
+
+        def post():
+            # runs inside the caller's commit(), which has succeeded: nothing may escape from here
+            keys = (CHANNEL_LOCK_NAMESPACE, configuration_id)
+            try:
+                with registry.cursor() as cr:
+                    cr.execute('SELECT pg_advisory_lock(%s, %s)', keys)  # until the creator's commit
+                    try:
+                        cr.commit()  # the next snapshot sees what the creator committed
+                        env = api.Environment(cr, SUPERUSER_ID, {'whatsapp_posting_after_commit': True})
+                        env['whatsapp.message'].browse(message_ids).exists()._post_in_channels()
+                        cr.commit()
+                    finally:
+                        cr.rollback()
+                        cr.execute('SELECT pg_advisory_unlock(%s, %s)', keys)
+                        cr.commit()
+            except Exception:
+                _logger.exception('WhatsApp account %s: messages %s not posted in Discuss (Open Conversation '
+                                  'brings them in)', configuration_id, message_ids)
+
+        self.env.cr.postcommit.add(post)
 
     def _chat_display_name(self):
         if self.chat_type == 'group':
@@ -188,7 +228,11 @@ class WhatsappMessage(models.Model):
         if not configuration.discuss_enabled:
             raise UserError(_('Conversations in Discuss are off for %s: a WhatsApp manager turns them on in the '
                               'account (Files and Conversations).') % configuration.name)
-        channel = self.env['mail.channel']._whatsapp_channels(configuration, {chat_id: (chat_type, name)})[chat_id]
+        channel = self.env['mail.channel']._whatsapp_channels(configuration, {chat_id: (chat_type, name)}).get(chat_id)
+        if not channel:
+            # another transaction is creating it: Odoo runs this request again, which then sees it
+            raise ChannelCreatedMeanwhile('WhatsApp chat %s of account %s: its Discuss channel is being created'
+                                          % (chat_id, configuration.id))
         if self.env.user.partner_id not in channel.channel_partner_ids:
             channel.sudo().write({'channel_partner_ids': [(4, self.env.user.partner_id.id)]})
         recent = self.sudo().search([('configuration_id', '=', configuration.id), ('chat_id', '=', chat_id),

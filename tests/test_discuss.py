@@ -295,3 +295,25 @@ class TestDiscuss(WhatsappCase):
         channels = self.env['mail.channel']._whatsapp_channels(self.config_a, {ANA: ('contact', 'Ana')})
         self.assertEqual(self.env['mail.channel']._whatsapp_channels(self.config_a, {ANA: ('contact', 'Ana')}),
                          channels)
+
+    def test_a_chat_whose_channel_another_transaction_creates_is_posted_after_commit(self):
+        """While another transaction creates the chat's channel (it holds the account's channel
+        lock), the message is stored and its post waits for this transaction's commit instead of
+        failing the webhook or the sync page on the channel's unique constraint."""
+        self.enable()
+        self.incoming('Hello from a brand-new chat')
+        pending = len(self.env.cr.postcommit._funcs)
+        with patch.object(type(self.env['mail.channel']), '_whatsapp_creatable', return_value=[]):
+            self.sync()
+        stored = self.stored('in-1')
+        self.assertTrue(stored)
+        self.assertFalse(stored.mail_message_id)
+        self.assertFalse(self.channel())
+        self.assertEqual(len(self.env.cr.postcommit._funcs), pending + 1)
+        self.env.cr.postcommit._funcs.pop()     # the test's transaction never commits
+        # Open Conversation cannot wait: Odoo runs its request again, which then sees the channel
+        contact = self.env['whatsapp.contact'].search([('configuration_id', '=', self.config_a.id),
+                                                       ('contact_id', '=', ANA)])
+        with patch.object(type(self.env['mail.channel']), '_whatsapp_creatable', return_value=[]):
+            with self.assertRaises(ChannelCreatedMeanwhile):
+                contact.with_user(self.user_a).action_open_conversation()
