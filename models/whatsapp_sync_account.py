@@ -270,6 +270,26 @@ class WhatsappSyncServiceAccount(models.Model):
         moments += [to_naive_utc(rec.timestamp) for rec, _skip in unstorable if getattr(rec, 'timestamp', None)]
         return max(moments) if moments else None
 
+    def _store_page_settled(self, configuration, log, page, store, model, key_field):
+        """:meth:`_store_page`, then once more for the items another transaction (a webhook
+        meeting a new contact or group) inserted after this page's snapshot began.
+
+        The upsert cannot see those rows, so it neither updates nor returns them: the
+        listing's names would wait for the next run, and a group's members would not be
+        read. The page's commit made them visible: they are stored again now.
+        Returns the records by key, those included.
+        """
+        by_key = self._store_page(log, page, store) or {}
+        missed = [getattr(rec, key_field) for rec in page.items
+                  if (configuration.id, getattr(rec, key_field)) not in by_key]
+        if missed:
+            present = set(model.search([('configuration_id', '=', configuration.id),
+                                        (key_field, 'in', missed)]).mapped(key_field))
+            meanwhile = [rec for rec in page.items if getattr(rec, key_field) in present]
+            if meanwhile:
+                by_key.update(self._store_page(log, providers.Page(items=meanwhile), store) or {})
+        return by_key
+
     def _store_tolerant(self, items, store):
         """``store(items)`` in a savepoint; when the database refuses some value,
         store the items one by one and return the refused ones with the reason.
@@ -316,11 +336,12 @@ class WhatsappSyncServiceAccount(models.Model):
         Contact = self.env['whatsapp.contact'].sudo()
 
         def store(records):
-            _by_key, stats = Contact._upsert([Contact._vals_from_record(configuration, rec) for rec in records])
+            by_key, stats = Contact._upsert([Contact._vals_from_record(configuration, rec) for rec in records])
             log._add_stats('contacts', stats)
+            return by_key
 
         for page in client.iter_contacts():
-            self._store_page(log, page, store)
+            self._store_page_settled(configuration, log, page, store, Contact, 'contact_id')
 
     def _sync_groups(self, configuration, client, log, with_members, refresh_members):
         """Groups, and their members when asked: from the listing when it carries
@@ -339,7 +360,7 @@ class WhatsappSyncServiceAccount(models.Model):
         invite_budget = [INVITE_LINKS_PER_RUN if configuration.fetch_invite_links
                          and configuration._provider_supports('get_invite_code') else 0]
         for page in client.iter_groups():
-            by_key = self._store_page(log, page, store_groups)
+            by_key = self._store_page_settled(configuration, log, page, store_groups, Group, 'group_id')
             if invite_budget[0]:
                 self._fetch_new_invite_links(client, log, list(by_key.values()), invite_budget)
             if not with_members:
