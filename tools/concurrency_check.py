@@ -4,13 +4,17 @@
 
 Run by ``tools/odoo_tests.sh`` on the test database once the addon is installed. For
 every pair of ways a sync starts (Odoo's scheduler, ``odoo shell``,
-Sync Now, the Sync Wizard, and a queue_job job when queue_job is installed), it
-creates a fresh account against the local fake provider, forks two processes that
-start their sync at the same moment, and checks: neither raised or logged an error,
-no run ended in error, and the account's rows are exactly the provider's truth,
-once each. Exits 1 on any failure; the accounts it made are deleted at the end.
+Sync Now, the Sync Wizard, and a queue_job job when queue_job is installed), and for
+the provider's webhook deliveries of the same messages beside each of them, it
+creates a fresh account against the local fake provider (with Conversations in
+Discuss on for its whole history), forks two processes that start at the same
+moment, and checks: neither raised or logged an error, no run ended in error, the
+account's rows are exactly the provider's truth, once each, and each message is
+posted in its chat's one Discuss channel exactly once. Exits 1 on any failure; the
+accounts it made are deleted at the end.
 """
 import calendar
+import datetime
 import itertools
 import logging
 import multiprocessing
@@ -23,10 +27,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'tests'))
 
 import odoo  # noqa: E402
 from odoo import SUPERUSER_ID, api  # noqa: E402
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY  # noqa: E402
+from psycopg2 import OperationalError  # noqa: E402
 
 from fake_provider_server import FakeAccount, FakeProviderServer  # noqa: E402
 
 PATHS = ['cron', 'shell', 'sync_now', 'wizard']
+#: the provider delivering the account's messages to its webhook, one request each
+WEBHOOK = 'webhook'
+#: times Odoo runs a request again after a serialization failure (odoo.service.model)
+REQUEST_TRIES = 5
 #: small enough for every path's default message limit (50) to import it all
 SIZES = dict(contacts=40, groups=4, members=6, messages=45, days=2)
 #: added to every fake-provider reply so that both runs are in flight together
@@ -50,11 +60,38 @@ def start_sync(env, path, config_id, user_id):
             {'sync_type': 'all', 'configuration_id': config_id, 'message_limit': 0})
         env.cr.commit()  # the web client saves the wizard in its own request before the button's
         wizard.sync_data()
+    elif path == WEBHOOK:
+        deliver_webhooks(env, config_id)
     elif path == 'job':  # what the queue_job runner calls for an enqueued account
         env['whatsapp.sync.service']._get_service()._job_sync_account(
             config_id, ['contacts', 'groups', 'group_members', 'messages'], False, 50, 'cron', False)
     else:
         raise ValueError(path)
+
+
+def deliver_webhooks(env, config_id):
+    """Each message of the account as the provider's webhook request carries it, stored the
+    way the controller stores it once the request is authenticated, each request in its own
+    transaction and run again on a serialization failure, as Odoo does."""
+    from odoo.addons.whatsapp_integration import providers
+    remote = _REMOTES[config_id]
+    for index in range(remote.n_messages):
+        body, _headers = remote.webhook_delivery(remote.message(index), 'unused')
+        batch = providers.parse_webhook(remote.provider, body)
+        for attempt in range(1, REQUEST_TRIES + 1):
+            try:
+                env['whatsapp.configuration'].browse(config_id)._process_webhook(batch)
+                env.cr.commit()
+                break
+            except OperationalError as error:
+                env.cr.rollback()
+                env.clear()
+                if error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY or attempt == REQUEST_TRIES:
+                    raise
+
+
+#: the fake provider account of each account made here (the forked workers inherit it)
+_REMOTES = {}
 
 
 class _Errors(logging.Handler):
@@ -109,6 +146,34 @@ def mismatches(cr, config_id, remote):
                 for row in rows('SELECT message_id, chat_id, from_me, message_type, status, message_date, body '
                                 'FROM whatsapp_message WHERE configuration_id = %s')]
     compare('messages', messages, truth['messages'].items())
+    found.extend(discuss_mismatches(cr, config_id))
+    return found
+
+
+def discuss_mismatches(cr, config_id):
+    """How the account's Discuss channels break "each message posted once, in its chat's one channel"."""
+    found = []
+    cr.execute('SELECT count(*) FROM whatsapp_message WHERE configuration_id = %s', (config_id,))
+    if not cr.fetchone()[0]:
+        return found
+    cr.execute("""SELECT count(*) FROM whatsapp_message m JOIN whatsapp_configuration a ON a.id = m.configuration_id
+                   WHERE m.configuration_id = %s AND m.mail_message_id IS NULL AND m.message_type != 'system'
+                     AND m.chat_type IN ('contact', 'group') AND m.message_date >= a.discuss_since""", (config_id,))
+    unposted = cr.fetchone()[0]
+    if unposted:
+        found.append('%d messages not posted in Discuss' % unposted)
+    cr.execute("""SELECT count(mail_message_id), count(DISTINCT mail_message_id) FROM whatsapp_message
+                   WHERE configuration_id = %s""", (config_id,))
+    linked, distinct = cr.fetchone()
+    cr.execute("""SELECT count(*) FROM mail_message p JOIN mail_channel c ON p.model = 'mail.channel' AND p.res_id = c.id
+                   WHERE c.whatsapp_configuration_id = %s AND p.message_type = 'comment'""", (config_id,))
+    posts = cr.fetchone()[0]
+    if not linked == distinct == posts:
+        found.append('Discuss posts: %d in the channels for %d messages (%d distinct posts)' % (posts, linked, distinct))
+    cr.execute("""SELECT count(*) FROM (SELECT whatsapp_chat_id FROM mail_channel WHERE whatsapp_configuration_id = %s
+                   GROUP BY whatsapp_chat_id HAVING count(*) > 1) twice""", (config_id,))
+    if cr.fetchone()[0]:
+        found.append('a chat has more than one Discuss channel')
     return found
 
 
@@ -124,7 +189,11 @@ def check_pair(registry, server, index, pair, user_id):
             'name': 'Race %d %s+%s' % (index, pair[0], pair[1]), 'provider': provider, 'token': remote.token,
             'device_id': remote.device_id if provider == 'wassenger' else False, 'api_url': remote.base_url,
             'connection_state': 'connected', 'user_ids': [(6, 0, [user_id])],
+            # every message, synced or delivered, belongs in Discuss
+            'discuss_enabled': True,
+            'discuss_since': datetime.datetime.utcfromtimestamp(remote._start) - datetime.timedelta(minutes=1),
         }).id
+    _REMOTES[config_id] = remote
     odoo.sql_db.close_all()  # no connection crosses the fork
     context = multiprocessing.get_context('fork')
     barrier = context.Barrier(2)
@@ -151,7 +220,8 @@ def check_pair(registry, server, index, pair, user_id):
         failures.extend('%s logged ERROR %s' % (path, line) for line in errors)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
-        states = env['whatsapp.sync.log'].search([('configuration_id', '=', config_id)]).mapped('state')
+        states = env['whatsapp.sync.log'].search([
+            ('configuration_id', '=', config_id), ('trigger', '!=', 'webhook')]).mapped('state')
         if 'success' not in states or set(states) - {'success', 'skipped'}:
             failures.append('run states %s' % states)
         failures.extend(mismatches(cr, config_id, remote))
@@ -218,7 +288,8 @@ def main(argv):
         print('%s: a script syncs an account it has not committed yet%s' % (
             'FAILED' if failures else 'ok', ''.join('\n    ' + f for f in failures)))
         failed += bool(failures)
-        for index, pair in enumerate(itertools.combinations_with_replacement(paths, 2)):
+        pairs = list(itertools.combinations_with_replacement(paths, 2)) + [(WEBHOOK, path) for path in paths]
+        for index, pair in enumerate(pairs):
             failures, states = check_pair(registry, server, index, pair, user.id)
             print('%s: %s + %s (runs: %s)%s' % ('FAILED' if failures else 'ok', pair[0], pair[1],
                                                 ', '.join(sorted(states)), ''.join('\n    ' + f for f in failures)))

@@ -72,7 +72,8 @@ fi
 
 # The committed translation template must list every term of the module
 # (Odoo 14 exports only to .po/.csv/.tgz names; without --language it writes the template).
-# Two syncs of one account at once, from two processes, through each pair of paths.
+# Two syncs of one account at once, from two processes, through each pair of paths,
+# and webhook deliveries of the same messages beside each (Discuss on).
 if "$odoo_python" "$repo/tools/concurrency_check.py" "${odoo_args[@]}" --log-level=warn >"$work/concurrency.log" 2>&1; then
     echo "ok: $(tail -n 1 "$work/concurrency.log")"
 else
