@@ -71,7 +71,7 @@ class WhatsappMessage(models.Model):
     body = fields.Text()
     status = fields.Selection(STATUS_SELECTION, index=True)
     message_date = fields.Datetime(string='WhatsApp Time', required=True, index=True)
-    media_id = fields.Char()
+    media_id = fields.Char(string='Media ID', help='The provider\'s id of the message\'s file, to download it.')
     media_mime_type = fields.Char(string='Media Type')
     media_file_name = fields.Char(string='File Name')
     media_file_size = fields.Integer(string='File Size')

@@ -7,9 +7,11 @@ with a timestamp (tracebacks, view errors). A record is a problem when:
   a traceback, a broken SQL statement), except Odoo's own notice that it skips
   sending e-mail under test;
 * its level is WARNING and it is about this module: logged by one of its
-  loggers (``odoo.addons.whatsapp_integration...``) or naming one of its files or
-  XML ids. The database name column is ignored, so a database named after the
-  module does not make every foreign warning count.
+  loggers (``odoo.addons.whatsapp_integration...``) or naming one of its files,
+  XML ids or models (``whatsapp.message``: Odoo's own registry warnings, such as
+  two fields with one label, name the model only). The database name column is
+  ignored, so a database named after the module does not make every foreign
+  warning count.
 
 Usage: ``python3 log_problems.py LOGFILE [MODULE [PATH...]]`` (PATH: the
 module's folder, when it is not named after the module): prints the problem records
@@ -24,6 +26,8 @@ RECORD_START = re.compile(
     r'(?P<level>[A-Z]+) (?P<db>\S+) (?P<logger>[^\s:]+): ?(?P<message>.*)$'
 )
 IGNORED_ERRORS = ('skip sending email',)
+#: the module's models are named whatsapp.<something>
+MODEL_NAME = re.compile(r'(^|[^\w.])whatsapp\.[a-z][a-z_.]*[a-z]', re.M)
 
 
 def records(lines):
@@ -49,7 +53,8 @@ def is_problem(level, logger, text, module, paths=()):
     own_logger = logger == 'odoo.addons.' + module or logger.startswith('odoo.addons.%s.' % module)
     mentions_module = re.search(r'(^|[^\w])%s([./:]|$)' % re.escape(module), text, re.M)
     mentions_path = any(path in text for path in paths)
-    return bool(own_logger or mentions_module or mentions_path)
+    mentions_model = module == 'whatsapp_integration' and MODEL_NAME.search(text)
+    return bool(own_logger or mentions_module or mentions_path or mentions_model)
 
 
 def problems(lines, module='whatsapp_integration', paths=()):

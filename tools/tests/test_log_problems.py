@@ -49,3 +49,13 @@ def test_other_module_names_that_contain_ours_do_not_count():
     log = [line('WARNING', 'odoo.addons.whatsapp_integration_extra', 'not ours'),
            line('WARNING', 'odoo.modules.loading', 'module my_whatsapp_integration2: x')]
     assert problems(log) == []
+
+
+def test_warning_naming_a_model_of_the_module_fails():
+    log = [line('WARNING', 'odoo.addons.base.models.ir_model',
+                'Two fields (media_html, media_id) of whatsapp.message() have the same label: Media.'),
+           line('WARNING', 'odoo.addons.base.models.ir_model', 'Two fields (a, b) of mail.channel() have the same label'),
+           line('WARNING', 'odoo.addons.base.models.ir_cron', 'no whatsapp. here, nor in mywhatsapp.thing')]
+    found = problems(log)
+    assert len(found) == 1
+    assert 'whatsapp.message' in found[0]
