@@ -18,8 +18,8 @@ tour.register('whatsapp_discuss_reply', {test: true}, [{
     trigger: '.o_Discuss_thread .o_ComposerTextInput_textarea',
     run: 'text We are sorry! A replacement leaves today.',
 }, {
-    content: 'send it',
-    trigger: '.o_Discuss_thread .o_Composer_buttonSend',
+    content: 'send it (the button says Send: a channel\'s composer posts a message, not a note)',
+    trigger: '.o_Discuss_thread .o_Composer_buttonSend:contains("Send")',
 }, {
     // Discuss shows a channel's new message when the bus announces it, at commit; a test
     // transaction never commits, so the tour waits for the post to finish and reloads.
