@@ -36,6 +36,9 @@ schedule, on demand (Sync Now, Sync Wizard) or from ``odoo shell``.
         'views/whatsapp_menus.xml',
         'views/whatsapp_assets.xml',
     ],
+    'qweb': [
+        'static/src/xml/discuss_reply.xml',
+    ],
     'post_init_hook': 'post_init_hook',
     'uninstall_hook': 'uninstall_hook',
     'application': True,

@@ -124,17 +124,30 @@ class MailChannel(models.Model):
     # ------------------------------------------------------------------
     # Writing in the channel sends to WhatsApp
     # ------------------------------------------------------------------
+    def channel_info(self, extra_info=False):
+        """Discuss knows a WhatsApp chat's channel: its messages get a Reply button."""
+        infos = super().channel_info(extra_info=extra_info)
+        chats = {channel.id: bool(channel.whatsapp_chat_id) for channel in self.sudo()}
+        for info in infos:
+            info['whatsapp_chat'] = chats.get(info.get('id'), False)
+        return infos
+
     @api.returns('mail.message', lambda value: value.id)
     def message_post(self, *, message_type='notification', **kwargs):
         message = super().message_post(message_type=message_type, **kwargs)
         if (len(self) == 1 and self.whatsapp_configuration_id and message_type == 'comment'
                 and not self.env.context.get('whatsapp_from_whatsapp')
                 and message.author_id and message.author_id == self.env.user.partner_id):
-            self._whatsapp_send(message)
+            # the post's parent_id may be moved up a level by mail.thread: quote what was answered
+            self._whatsapp_send(message, answered_id=kwargs.get('parent_id'))
         return message
 
-    def _whatsapp_send(self, mail_message):
-        """Send what a user wrote here (text, then each file) and store it; a refusal is said in the channel."""
+    def _whatsapp_send(self, mail_message, answered_id=None):
+        """Send what a user wrote here (text, then each file) and store it; a refusal is said in the channel.
+
+        ``answered_id``: the post the user answered (Reply): the send quotes its WhatsApp
+        message, and the user's post shows it above the text, as received replies do.
+        """
         self.ensure_one()
         configuration = self.env['whatsapp.configuration'].search([('id', '=', self.whatsapp_configuration_id.id)])
         if not configuration:
@@ -142,8 +155,8 @@ class MailChannel(models.Model):
             return
         configuration = configuration.sudo()
         Message = self.env['whatsapp.message'].sudo()
-        quoted = Message.search([('mail_message_id', '=', mail_message.parent_id.id)], limit=1) \
-            if mail_message.parent_id else Message
+        answered_id = answered_id or mail_message.parent_id.id
+        quoted = Message.search([('mail_message_id', '=', answered_id)], limit=1) if answered_id else Message
         quoted_id = quoted.message_id if quoted and quoted.configuration_id == configuration else None
         text = html2plaintext(mail_message.body or '').strip()
         files = mail_message.attachment_ids.sudo()
@@ -176,6 +189,8 @@ class MailChannel(models.Model):
                 if media and record:
                     record = Message.browse(record.id)
                     record.write({'attachment_id': media[4].id, 'media_state': 'downloaded'})
+                if index == 0 and body and record and quoted_id and not error:
+                    Message._set_post_body(mail_message, Message.browse(record.id)._discuss_body())
                 if error:
                     errors.append(error)
         finally:

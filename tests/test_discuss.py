@@ -133,6 +133,18 @@ class TestDiscuss(WhatsappCase):
         channel.message_post(body='Yes', message_type='comment', subtype_xmlid='mail.mt_comment',
                              parent_id=quoted_post.id)
         self.assertEqual(self.remote_a.sent_quotes[-1], first.message_id)
+        # answering a reply quotes that reply, though mail.thread moves the post's parent up a level;
+        # the user's post shows what it answers, as received replies do
+        reply = self.incoming('It is urgent', quoted_id=first.message_id)
+        self.sync()
+        reply_post = self.stored(reply.message_id).mail_message_id
+        self.assertTrue(reply_post.parent_id)
+        answer = channel.message_post(body='On my way', message_type='comment', subtype_xmlid='mail.mt_comment',
+                                      parent_id=reply_post.id)
+        self.assertEqual(self.remote_a.sent_quotes[-1], reply.message_id)
+        self.assertIn('o_whatsapp_quote', answer.body)
+        self.assertIn('It is urgent', answer.body)
+        self.assertIn('On my way', answer.body)
         # a file goes as a file, and is kept on the message
         attachment = self.env['ir.attachment'].with_user(self.user_a).create({
             'name': 'quote.pdf', 'datas': base64.b64encode(b'%PDF-1.4 quote'), 'res_model': 'mail.compose.message',
@@ -140,10 +152,10 @@ class TestDiscuss(WhatsappCase):
         channel.message_post(body='', attachment_ids=[attachment.id], message_type='comment',
                              subtype_xmlid='mail.mt_comment')
         self.assertEqual(self.remote_a.sent[-1], (ANA, None, 'quote.pdf'))
-        self.assertEqual(len(self.remote_a.sent), 3)
+        self.assertEqual(len(self.remote_a.sent), 4)
         # what the sync meets later is not posted again
         self.sync()
-        self.assertEqual(len(self.posts(channel)), 4)
+        self.assertEqual(len(self.posts(channel)), 6)
 
     def test_a_refused_send_says_why_in_the_channel(self):
         self.enable()

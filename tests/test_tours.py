@@ -26,7 +26,8 @@ class TestTours(HttpCase):
                          {'hourly': False, 'frequent': False, 'daily': True})
 
     def test_discuss_reply_reaches_whatsapp(self):
-        """A WhatsApp user answers a customer from the Discuss channel; the provider gets that text, once."""
+        """A WhatsApp user answers a customer from the Discuss channel, then replies to the customer's
+        message; the provider gets each text once, the reply quoting that message."""
         remote = FakeAccount()
         patcher = patch.object(type(self.env['whatsapp.configuration']), '_make_provider_client',
                                lambda configuration: FakeProviderClient(remote))
@@ -49,4 +50,6 @@ class TestTours(HttpCase):
             media=Media(media_id='img-tour', mime_type='image/jpeg')))
         self.env['whatsapp.sync.service'].cron_sync_all_data(message_limit=0)
         self.start_tour("/web#action=mail.action_discuss", "whatsapp_discuss_reply", login="wa_agent", timeout=180)
-        self.assertEqual(remote.sent, [('34600000001', 'We are sorry! A replacement leaves today.', None)])
+        self.assertEqual(remote.sent, [('34600000001', 'We are sorry! A replacement leaves today.', None),
+                                       ('34600000001', 'Is the handle broken too?', None)])
+        self.assertEqual(remote.sent_quotes, [None, 'in-tour-1'])

@@ -2,8 +2,8 @@ odoo.define('whatsapp_integration.tour_discuss_reply', function (require) {
 'use strict';
 
 // A WhatsApp chat in Discuss: open its channel from the sidebar, read the customer's
-// message, answer it from the composer. tests/test_tours.py checks that the fake
-// provider received exactly that send.
+// message, answer it from the composer, then reply to that message (a quoted reply).
+// tests/test_tours.py checks that the fake provider received exactly those sends.
 var tour = require('web_tour.tour');
 
 tour.register('whatsapp_discuss_reply', {test: true}, [{
@@ -59,5 +59,46 @@ tour.register('whatsapp_discuss_reply', {test: true}, [{
             throw new Error('the send was refused: ' + $('.o_Message_content:contains("Not sent")').text());
         }
     },
+}, {
+    content: 'reply to the customer\'s photo',
+    trigger: '.o_Message:has(.o_Message_content:contains("Photo of the damaged suitcase")) .o_whatsapp_reply',
+}, {
+    content: 'the composer says what it answers',
+    trigger: '.o_Discuss_thread .o_whatsapp_replying:contains("Photo of the damaged suitcase")',
+    run: function () {},
+}, {
+    content: 'write the reply',
+    trigger: '.o_Discuss_thread .o_ComposerTextInput_textarea',
+    run: 'text Is the handle broken too?',
+}, {
+    content: 'send the reply',
+    trigger: '.o_Discuss_thread .o_Composer_buttonSend',
+}, {
+    content: 'wait for the reply to be posted (the composer empties, the reply banner goes)',
+    trigger: '.o_Discuss_thread .o_ComposerTextInput_textarea',
+    run: function () {
+        var check = function () {
+            if ($('.o_Discuss_thread .o_ComposerTextInput_textarea').val() === '' && !$('.o_whatsapp_replying').length) {
+                $('body').addClass('o_whatsapp_tour_replied');
+            } else {
+                setTimeout(check, 100);
+            }
+        };
+        check();
+    },
+}, {
+    content: 'reload Discuss again',
+    trigger: 'body.o_whatsapp_tour_replied',
+    run: function () {
+        $('body').addClass('o_whatsapp_tour_reloading');
+        window.location.reload();
+    },
+}, {
+    content: 'open the channel once more, on the reloaded page',
+    trigger: 'body:not(.o_whatsapp_tour_reloading) .o_DiscussSidebarItem:contains("WhatsApp: Ana Traveller")',
+}, {
+    content: 'the reply shows the message it quotes above its text',
+    trigger: '.o_Message_content:contains("Is the handle broken too?") .o_whatsapp_quote:contains("Photo of the damaged suitcase")',
+    run: function () {},
 }]);
 });
