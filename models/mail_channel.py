@@ -63,7 +63,8 @@ class MailChannel(models.Model):
         :meth:`_whatsapp_creatable`.
         """
         Channel = self.sudo().with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
-        found = {channel.whatsapp_chat_id: channel for channel in Channel.search([
+        # an archived channel is still the chat's one channel (the unique key counts it)
+        found = {channel.whatsapp_chat_id: channel for channel in Channel.with_context(active_test=False).search([
             ('whatsapp_configuration_id', '=', configuration.id), ('whatsapp_chat_id', 'in', list(chats))])}
         missing = [chat for chat in chats if chat not in found]
         if missing and create:

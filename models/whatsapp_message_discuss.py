@@ -9,10 +9,12 @@ message; a file downloaded later joins it.
 """
 import logging
 
+import psycopg2
 from markupsafe import Markup
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools import plaintext2html
 
 from .mail_channel import CHANNEL_LOCK_NAMESPACE, ChannelCreatedMeanwhile
@@ -24,6 +26,10 @@ _logger = logging.getLogger(__name__)
 BACKFILL_MESSAGES = 20
 #: characters of a quoted message shown above a reply
 QUOTE_LENGTH = 120
+#: attempts to post messages whose channel another transaction was creating, and the
+#: longest wait for that transaction's commit in each
+POST_AFTER_COMMIT_TRIES = 5
+POST_AFTER_COMMIT_LOCK_SECONDS = 5
 
 
 class WhatsappMessage(models.Model):
@@ -43,9 +49,14 @@ class WhatsappMessage(models.Model):
         return self.filtered(wanted)
 
     def _post_in_channels(self, create_channels=True):
-        """Post these messages in their chats' channels, oldest first, once each."""
+        """Post these messages in their chats' channels, oldest first, once each.
+
+        Returns the messages left waiting for a channel another transaction is creating;
+        they are posted right after this transaction commits (:meth:`_post_after_commit`).
+        """
         messages = self.sudo().filtered(lambda message: not message.mail_message_id and message.chat_id
                                         and message.message_type != 'system')
+        left = self.browse()
         for configuration in messages.mapped('configuration_id'):
             mine = messages.filtered(lambda message: message.configuration_id == configuration)
             chats = {}
@@ -61,38 +72,58 @@ class WhatsappMessage(models.Model):
                     quoted_posts[message.message_id] = posted
                 elif create_channels:
                     waiting |= message
-            if waiting:
+            if waiting and not self.env.context.get('whatsapp_posting_after_commit'):
                 waiting._post_after_commit(configuration)
+            left |= waiting
+        return left
 
     def _post_after_commit(self, configuration):
         """Post these messages once this transaction has committed, in a transaction that
-        sees the channels another one was creating (it waits for that one's commit)."""
-        if self.env.context.get('whatsapp_posting_after_commit'):
-            _logger.warning('WhatsApp account %s: messages %s not posted in Discuss: their channel is still '
-                            'not visible; Open Conversation brings them in', configuration.id, self.ids)
-            return
+        sees the channels another one was creating."""
         registry, configuration_id, message_ids = self.pool, configuration.id, self.ids
 
         def post():
             # runs inside the caller's commit(), which has succeeded: nothing may escape from here
-            keys = (CHANNEL_LOCK_NAMESPACE, configuration_id)
             try:
                 with registry.cursor() as cr:
-                    cr.execute('SELECT pg_advisory_lock(%s, %s)', keys)  # until the creator's commit
-                    try:
-                        cr.commit()  # the next snapshot sees what the creator committed
-                        env = api.Environment(cr, SUPERUSER_ID, {'whatsapp_posting_after_commit': True})
-                        env['whatsapp.message'].browse(message_ids).exists()._post_in_channels()
-                        cr.commit()
-                    finally:
-                        cr.rollback()
-                        cr.execute('SELECT pg_advisory_unlock(%s, %s)', keys)
-                        cr.commit()
+                    env = api.Environment(cr, SUPERUSER_ID, {'whatsapp_posting_after_commit': True})
+                    left = env['whatsapp.message'].browse(message_ids)._post_waiting(configuration_id)
+                if left:
+                    _logger.warning('WhatsApp account %s: messages %s not posted in Discuss (their channel was '
+                                    'not ready in time; Open Conversation brings them in)', configuration_id, left)
             except Exception:
                 _logger.exception('WhatsApp account %s: messages %s not posted in Discuss (Open Conversation '
                                   'brings them in)', configuration_id, message_ids)
 
         self.env.cr.postcommit.add(post)
+
+    def _post_waiting(self, configuration_id):
+        """Post these messages, each attempt in a transaction of its own begun after the
+        account's channel creator committed; return the ids still not posted.
+
+        A serialization failure (a webhook posting in the same new channel, a status update
+        of the same message) or a wait past ``lock_timeout`` is tried again, as Odoo does
+        with a request; never waiting forever, since a webhook's answer waits for this.
+        """
+        cr = self.env.cr
+        pending = self.ids
+        for attempt in range(1, POST_AFTER_COMMIT_TRIES + 1):
+            try:
+                cr.execute("SET LOCAL lock_timeout = '%ds'" % POST_AFTER_COMMIT_LOCK_SECONDS)
+                cr.execute('SELECT pg_advisory_xact_lock(%s, %s)', (CHANNEL_LOCK_NAMESPACE, configuration_id))
+                cr.commit()  # the lock was free: the creator has committed, and the next snapshot sees it
+                messages = self.browse(pending).exists().filtered(lambda message: not message.mail_message_id)
+                pending = messages._post_in_channels().ids
+                cr.commit()
+            except psycopg2.OperationalError as error:
+                cr.rollback()
+                self.env.clear()
+                if error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY or attempt == POST_AFTER_COMMIT_TRIES:
+                    raise
+                continue
+            if not pending:
+                break
+        return pending
 
     def _chat_display_name(self):
         if self.chat_type == 'group':
