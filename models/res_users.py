@@ -18,11 +18,11 @@ class ResUsers(models.Model):
     def create(self, vals_list):
         users = super().create(vals_list)
         if any(changes_access(vals) for vals in vals_list):
-            self.env['whatsapp.configuration']._sync_all_discuss_members()
+            self.env['whatsapp.configuration']._sync_all_discuss_members(users)
         return users
 
     def write(self, vals):
         result = super().write(vals)
         if changes_access(vals):
-            self.env['whatsapp.configuration']._sync_all_discuss_members()
+            self.env['whatsapp.configuration']._sync_all_discuss_members(self)
         return result

@@ -297,28 +297,34 @@ class WhatsappConfiguration(models.Model):
         return users.mapped('partner_id')
 
     @api.model
-    def _sync_all_discuss_members(self):
-        """After a change to users or groups: every account with Discuss channels."""
+    def _sync_all_discuss_members(self, users=None):
+        """After a change to users or groups: every account with Discuss channels, for ``users``."""
         groups = self.env['mail.channel'].sudo().read_group(
             [('whatsapp_configuration_id', '!=', False)], ['whatsapp_configuration_id'], ['whatsapp_configuration_id'])
-        self.browse([group['whatsapp_configuration_id'][0] for group in groups])._sync_discuss_members()
+        self.browse([group['whatsapp_configuration_id'][0] for group in groups])._sync_discuss_members(users)
 
-    def _sync_discuss_members(self):
+    def _sync_discuss_members(self, users=None):
         """Bring the members of the accounts' channels in step with who may read each account.
 
         Users newly allowed join every channel of the account; members who may no longer read
         it leave them. WhatsApp managers who joined a chat themselves (Open Conversation) stay
-        while they may read the account.
+        while they may read the account. ``users``: only their memberships are compared (a
+        change to some users need not read every membership of thousands of channels).
         """
         Membership = self.env['mail.channel.partner'].sudo()
-        Channel = self.env['mail.channel'].sudo()
+        Channel = self.env['mail.channel'].sudo().with_context(active_test=False)
         manager = self.env.ref('whatsapp_integration.group_whatsapp_manager')
+        concerned = users.with_context(active_test=False).mapped('partner_id') if users is not None else None
         for configuration in self.sudo():
             channel_ids = Channel.search([('whatsapp_configuration_id', '=', configuration.id)]).ids
             if not channel_ids:
                 continue
             wanted = configuration._discuss_member_partners()
-            memberships = Membership.search([('channel_id', 'in', channel_ids)])
+            domain = [('channel_id', 'in', channel_ids)]
+            if concerned is not None:
+                wanted &= concerned
+                domain.append(('partner_id', 'in', concerned.ids))
+            memberships = Membership.search(domain)
             staying = wanted | memberships.mapped('partner_id').filtered(lambda partner: any(
                 user.active and manager in user.groups_id
                 and (not configuration.company_id or configuration.company_id in user.company_ids)
