@@ -245,7 +245,7 @@ class WhatsappSyncServiceAccount(models.Model):
                      'Test Connection.') % (configuration.connection_message or _('last test failed'))
         return None
 
-    def _store_page(self, log, page, store):
+    def _store_page(self, log, page, store, refused=None):
         """Store one provider page, count it and its skipped items.
 
         Returns what ``store`` returns: the records by key (a dict), or the
@@ -254,6 +254,8 @@ class WhatsappSyncServiceAccount(models.Model):
         would stop on them again.
         """
         results, unstorable = self._store_tolerant(page.items, store)
+        if refused is not None:
+            refused.extend(rec for rec, _skip in unstorable)
         skipped = list(page.skipped) + [skip for _rec, skip in unstorable]
         self._record_skipped(log, skipped)
         self._commit()
@@ -279,13 +281,16 @@ class WhatsappSyncServiceAccount(models.Model):
         read. The page's commit made them visible: they are stored again now.
         Returns the records by key, those included.
         """
-        by_key = self._store_page(log, page, store) or {}
+        refused = []
+        by_key = self._store_page(log, page, store, refused) or {}
+        # refused items are skipped, counted once, and not tried again
+        refused_ids = {id(rec) for rec in refused}
         missed = [getattr(rec, key_field) for rec in page.items
-                  if (configuration.id, getattr(rec, key_field)) not in by_key]
+                  if id(rec) not in refused_ids and (configuration.id, getattr(rec, key_field)) not in by_key]
         if missed:
             present = set(model.search([('configuration_id', '=', configuration.id),
                                         (key_field, 'in', missed)]).mapped(key_field))
-            meanwhile = [rec for rec in page.items if getattr(rec, key_field) in present]
+            meanwhile = [rec for rec in page.items if id(rec) not in refused_ids and getattr(rec, key_field) in present]
             if meanwhile:
                 by_key.update(self._store_page(log, providers.Page(items=meanwhile), store) or {})
         return by_key
