@@ -40,7 +40,7 @@ class IrActionsServer(models.Model):
         template = self.whatsapp_template_id.sudo()
         try:
             lines, counts = template._send_or_queue(
-                records.sudo(), once_prefix='action:%d:%s' % (self.id, _firing_key()))
+                records.sudo(), firing_key='action:%d:%s' % (self.id, _firing_key(self.env.cr)))
         except UserError as error:
             _logger.warning('Server action %s (%s): nothing sent: %s', self.id, self.name, error)
             return False
@@ -49,10 +49,28 @@ class IrActionsServer(models.Model):
         return False
 
 
-def _firing_key():
-    """What tells one firing of an action from another, and is the same when Odoo runs the
-    same HTTP request again after a serialization failure: the WhatsApp messages of the
-    first attempt, already sent, are then not sent twice (the provider call ledger answers)."""
-    if not request:  # a scheduled action or a shell: nothing runs it again in the same run
+def _firing_key(cr):
+    """What tells one firing of an action from another in a request, and is the same when
+    Odoo runs the request again after a serialization failure: what the first attempt sent
+    is then not sent twice (the provider call ledger answers).
+
+    The request's key, and the firing's rank in its attempt: a retried attempt fires its
+    actions in the same order (its new records may get new ids and names, so neither is
+    part of the key), and the rank starts again at its rollback.
+    """
+    if not request:  # a scheduled action or a shell: nothing runs it again as it was
         return uuid.uuid4().hex
-    return request.httprequest.environ.setdefault('whatsapp.firing_key', uuid.uuid4().hex)
+    state = request.httprequest.environ.setdefault(
+        'whatsapp.firings', {'key': uuid.uuid4().hex, 'count': 0, 'armed': False})
+    if not state['armed']:
+        state['armed'] = True
+
+        def start_again():  # the attempt failed: the next one fires in the same order
+            state.update(count=0, armed=False)
+
+        def disarm():  # committed: a later rollback must find its callback again
+            state['armed'] = False
+        cr.postrollback.add(start_again)
+        cr.postcommit.add(disarm)
+    state['count'] += 1
+    return '%s:%d' % (state['key'], state['count'])

@@ -128,7 +128,7 @@ class WhatsappTemplate(models.Model):
     # ------------------------------------------------------------------
     # Sending
     # ------------------------------------------------------------------
-    def _send_to_records(self, records, configuration=None, bodies=None, once_prefix=None):
+    def _send_to_records(self, records, configuration=None, bodies=None, once_prefix=None, firing_key=None):
         """Send the rendered message to each record's recipient; return ``(lines, counts)``.
 
         Opted-out numbers (Odoo's phone blacklist) and records without a usable
@@ -164,8 +164,7 @@ class WhatsappTemplate(models.Model):
                 vals, error = Message._send_vals(
                     configuration, client, number.lstrip('+'), body=text, media=self._report_media(record),
                     contact_id=contact_ids.get(number.lstrip('+'), False),
-                    once_key='%s:%s:%d:%s:%s' % (once_prefix, record._name, record.id, number, _digest(text))
-                    if once_prefix else None)
+                    once_key=_once_key(once_prefix, firing_key, record, number, text))
                 by_key, _stats = Message._upsert([vals])
                 counts['failed' if error else 'sent'] += 1
                 lines.append(_('%(record)s (%(recipient)s): %(result)s') % {
@@ -216,15 +215,17 @@ class WhatsappTemplate(models.Model):
             raise UserError(_('You may not send from %s.') % configuration.name)
         return configuration.sudo()
 
-    def _send_or_queue(self, records, configuration=None, bodies=None, once_prefix=None):
+    def _send_or_queue(self, records, configuration=None, bodies=None, once_prefix=None, firing_key=None):
         """A few records at once; more through the outbox, at the account's pace.
 
-        ``once_prefix``: what identifies this send request, so that sending it again (a retried
-        request, a double click) reaches each recipient once with the same text.
+        ``once_prefix``: what identifies this send request (a wizard), so that sending it again
+        (a double click) reaches each recipient once with the same text. ``firing_key``: one
+        firing of an automated action, the same when Odoo runs its request again: each number
+        gets one message of it, whatever the records became in the new attempt.
         """
         if len(records) > IMMEDIATE_MAX:
             return self._queue_for_records(records, configuration, bodies)
-        return self._send_to_records(records, configuration, bodies, once_prefix)
+        return self._send_to_records(records, configuration, bodies, once_prefix, firing_key)
 
     def _log_on_chatter(self, record, configuration, text, error):
         if not hasattr(record, 'message_post'):
@@ -238,6 +239,15 @@ class WhatsappTemplate(models.Model):
         record.sudo().message_post(body=Markup('<p>%s</p>') % summary + Markup(plaintext2html(text)),
                                    subtype_xmlid='mail.mt_note', message_type='comment',
                                    author_id=self.env.user.partner_id.id)
+
+
+def _once_key(once_prefix, firing_key, record, number, text):
+    """The provider call ledger key of one send, or None (no protection asked)."""
+    if firing_key:
+        return '%s:%s' % (firing_key, number)
+    if once_prefix:
+        return '%s:%s:%d:%s:%s' % (once_prefix, record._name, record.id, number, _digest(text))
+    return None
 
 
 def _digest(text):

@@ -104,28 +104,34 @@ class TestTemplates(WhatsappCase):
 
     def test_server_action_run_again_by_a_retried_request_sends_once(self):
         """Odoo runs an HTTP request again after a serialization failure: what the first attempt
-        sent (the provider call ledger committed it) is not sent twice; another request sends again."""
+        sent (the provider call ledger committed it) is not sent twice, even when the record the
+        action fired on is a new one in the new attempt; another firing, or request, sends again."""
         action = self.env['ir.actions.server'].create({
             'name': 'Greet', 'model_id': self.env['ir.model']._get('res.partner').id, 'state': 'whatsapp',
             'whatsapp_template_id': self.template.id})
-        run = action.with_context(active_model='res.partner', active_ids=[self.ana.id]).run
 
-        def in_request(environ):
+        def fire(environ, partner):
             fake = SimpleNamespace(httprequest=SimpleNamespace(environ=environ))
             _request_stack.push(fake)
             try:
-                run()
+                action.with_context(active_model='res.partner', active_ids=[partner.id]).run()
             finally:
                 _request_stack.pop()
 
-        first_request = {}
-        in_request(first_request)
-        in_request(first_request)     # the same request, run again
+        request = {}
+        fire(request, self.ana)
         self.assertEqual(len(self.remote_a.sent), 1)
-        in_request({})                # the next confirmation of the same record
+        # the attempt fails after the send: Odoo rolls back and runs the request again, where
+        # the on-create action fires on the record created anew (another id)
+        self.env.cr.postrollback.run()
+        fire(request, self.ana.copy())
+        self.assertEqual(len(self.remote_a.sent), 1)
+        # a second firing in the same attempt is another message
+        fire(request, self.ana)
         self.assertEqual(len(self.remote_a.sent), 2)
-        sent = self.env['whatsapp.message'].search([('configuration_id', '=', self.config_a.id), ('from_me', '=', True)])
-        self.assertEqual(len(sent), 2)
+        # and so is the next request
+        fire({}, self.ana)
+        self.assertEqual(len(self.remote_a.sent), 3)
 
     def test_opt_out_and_opt_in_by_keyword(self):
         stop = self.inbound('  stop ')
