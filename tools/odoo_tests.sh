@@ -97,35 +97,37 @@ run_step "upgrade (-u $module)" "$work/upgrade.log" -u "$module"
 # Upgrade from the last release on main: a database the release installed and filled
 # (tools/upgrade_check.py seed) takes today's code with -u and keeps what it held (check).
 # WHATSAPP_UPGRADE_FROM names another commit; move the default when a release lands.
-upgrade_from=${WHATSAPP_UPGRADE_FROM:-3f2f600}
+upgrade_from=${WHATSAPP_UPGRADE_FROM:-3f2f6009e9a0187fb9087b129f1b0eab2b7fa6fd}
 release_shell() {  # addons path, function of tools/upgrade_check.py, log
     echo "import runpy; runpy.run_path('$repo/tools/upgrade_check.py')['$2'](env)" | "$odoo_bin" shell \
         "${odoo_args[@]}" --addons-path="$1" -d whatsapp_release --no-http >"$3" 2>&1
 }
-if ! git -C "$repo" rev-parse --git-dir >/dev/null 2>&1; then
-    echo "skipped: upgrade from release $upgrade_from (no git history here: run from a clone)"
-elif ! git -C "$repo" cat-file -e "$upgrade_from^{commit}" 2>/dev/null; then
-    echo "FAILED: upgrade from release: commit $upgrade_from is not in this clone (a shallow clone?)"
+if [ ! -e "$repo/.git" ]; then
+    echo "skipped: upgrade from release ${upgrade_from:0:12} (no git history here: run from a clone)"
+elif ! git -C "$repo" cat-file -e "$upgrade_from^{commit}" 2>"$work/release_git.log"; then
+    echo "FAILED: upgrade from release: git cannot read commit $upgrade_from here (a shallow clone, or:)"
+    cat "$work/release_git.log"
+    failed=1
+elif ! { mkdir -p "$work/release/$module" && git -C "$repo" archive "$upgrade_from" | tar -x -C "$work/release/$module"; }; then
+    echo "FAILED: upgrade from release: cannot extract commit $upgrade_from"
     failed=1
 else
-    mkdir -p "$work/release/$module"
-    git -C "$repo" archive "$upgrade_from" | tar -x -C "$work/release/$module"
     if "$odoo_bin" "${odoo_args[@]}" --addons-path="$odoo_addons,$work/release" -d whatsapp_release \
             --stop-after-init -i "$module" >"$work/release_install.log" 2>&1 \
             && release_shell "$odoo_addons,$work/release" seed "$work/release_seed.log" \
             && grep -q 'UPGRADE_SEED ok' "$work/release_seed.log"; then
-        run_step "upgrade from release $upgrade_from (-u with today's code)" "$work/release_upgrade.log" \
+        run_step "upgrade from release ${upgrade_from:0:12} (-u with today's code)" "$work/release_upgrade.log" \
             -d whatsapp_release -u "$module"
         if release_shell "$odoo_addons,$work/addons" check "$work/release_check.log" \
                 && grep -q 'UPGRADE_CHECK ok' "$work/release_check.log"; then
             echo "ok: the release's account, token, contacts, groups and messages survive the upgrade"
         else
-            echo "FAILED: data after the upgrade from release $upgrade_from (tools/upgrade_check.py check)"
+            echo "FAILED: data after the upgrade from release ${upgrade_from:0:12} (tools/upgrade_check.py check)"
             tail -n 30 "$work/release_check.log"
             failed=1
         fi
     else
-        echo "FAILED: installing release $upgrade_from with data"
+        echo "FAILED: installing release ${upgrade_from:0:12} with data"
         tail -n 30 "$work/release_install.log" "$work/release_seed.log" 2>/dev/null
         failed=1
     fi

@@ -29,6 +29,10 @@ def seed(env):
         'configuration_id': configuration.id, 'message_id': 'release-photo', 'chat_id': '34600000001',
         'message_type': 'image', 'body': 'A photo', 'message_date': when, 'media_id': 'media-release-1',
         'media_mime_type': 'image/jpeg', 'media_file_size': 2048,
+    }, {
+        'configuration_id': configuration.id, 'message_id': 'release-link', 'chat_id': '34600000001',
+        'message_type': 'document', 'message_date': when, 'media_url': 'https://files.example.com/quote.pdf',
+        'media_file_name': 'quote.pdf',
     }])
     env.cr.commit()
     print('UPGRADE_SEED ok')
@@ -47,13 +51,14 @@ def check(env):
     assert configuration.token == TOKEN, 'the token was not kept'
     assert configuration.optout_keywords, 'accounts of the release have no opt-out keywords'
     assert not configuration.discuss_enabled, 'conversations in Discuss must stay off until turned on'
-    for model, count in (('whatsapp.contact', 1), ('whatsapp.group', 1), ('whatsapp.message', 2)):
+    for model, count in (('whatsapp.contact', 1), ('whatsapp.group', 1), ('whatsapp.message', 3)):
         found = env[model].search_count([('configuration_id', '=', configuration.id)])
         assert found == count, '%s: %d records, expected %d' % (model, found, count)
     messages = {message.message_id: message for message in env['whatsapp.message'].search([
         ('configuration_id', '=', configuration.id)])}
     assert messages['release-text'].media_state == 'none', messages['release-text'].media_state
     assert messages['release-photo'].media_state == 'on_demand', messages['release-photo'].media_state
+    assert messages['release-link'].media_state == 'on_demand', messages['release-link'].media_state
     assert not env['mail.channel'].search_count([('whatsapp_configuration_id', '=', configuration.id)])
     for xml_id in ('ir_cron_whatsapp_data_sync', 'ir_cron_whatsapp_data_sync_frequent',
                    'ir_cron_whatsapp_full_sync_daily', 'ir_cron_whatsapp_download_media',
