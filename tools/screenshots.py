@@ -149,11 +149,24 @@ READY = """(() => {
     if (busy && busy.offsetParent !== null) { return false; }
     return !!document.querySelector('.o_action_manager .o_view_controller, .o_action_manager .o_action');
 })()"""
-DISCUSS_READY = """(() => {
+# Discuss shows the channel with its files, and the composer answers the customer's last
+# message (Reply on it)
+DISCUSS_REPLYING_READY = """(() => {
     const images = Array.from(document.querySelectorAll('.o_Discuss_thread img'));
-    return !!document.querySelector('.o_Discuss_thread .o_Message_content')
+    return !!document.querySelector('.o_Discuss_thread .o_whatsapp_replying')
         && !!document.querySelector('.o_Discuss_thread audio, .o_Discuss_thread .o_Attachment')
         && images.every(image => image.complete);
+})()"""
+# Reply on the customer's last message once Discuss shows the channel
+DISCUSS_REPLY = """(function reply() {
+    const arrows = document.querySelectorAll('.o_Discuss_thread .o_whatsapp_reply');
+    if (!arrows.length) { setTimeout(reply, 200); return; }
+    arrows[arrows.length - 1].click();
+    // the banner takes room under the thread: show its end again
+    setTimeout(() => {
+        const list = document.querySelector('.o_Discuss_thread .o_ThreadView_messageList');
+        if (list) { list.scrollTop = list.scrollHeight; }
+    }, 500);
 })()"""
 DIALOG_READY = """(() => {
     const busy = document.querySelector('.o_loading, .o_blockUI');
@@ -228,11 +241,11 @@ def capture(options):
         }
         actions = ids['actions']
 
-        def page(name, fragment, ready=READY, settle=2.0, script=None):
+        def page(name, fragment, ready=READY, settle=2.0, script=None, before_script=READY):
             # a fresh load per screen, so no dialog or breadcrumb of the previous one remains
             browser.new_page()
             browser.goto('%s/web#%s' % (base, fragment))
-            browser.wait_for(READY if script else ready, timeout=60, settle=settle)
+            browser.wait_for(before_script if script else ready, timeout=60, settle=settle)
             if script:
                 browser.evaluate(script)
                 browser.wait_for(ready, timeout=30, settle=settle)
@@ -274,8 +287,8 @@ def capture(options):
         # Discuss: the conversation a customer of the shop started while the demo began
         channel = first_id('mail.channel', [('whatsapp_configuration_id', '=', ids['account'])], order='id')
         discuss = rpc('ir.model.data', 'xmlid_to_res_id', 'mail.action_discuss')
-        page('discuss', 'action=%d&active_id=mail.channel_%d' % (discuss, channel), ready=DISCUSS_READY,
-             settle=2.5)
+        page('discuss', 'action=%d&active_id=mail.channel_%d' % (discuss, channel), ready=DISCUSS_REPLYING_READY,
+             settle=2.5, script=DISCUSS_REPLY, before_script="!!document.querySelector('.o_Discuss')")
         photo = first_id('whatsapp.message', [('configuration_id', '=', ids['account']),
                                               ('media_state', '=', 'downloaded'), ('message_type', '=', 'image')])
         page('message_photo', 'id=%d&action=%d&model=whatsapp.message&view_type=form&%s'

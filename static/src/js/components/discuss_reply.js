@@ -30,7 +30,10 @@ patch(components.Composer, NAME, {
     },
 
     whatsappReplySnippet() {
-        const text = $('<div/>').html(this.composer.whatsappReplyTo.body || '').text().trim();
+        // its own text, without the message it quotes in turn
+        const $body = $('<div/>').html(this.composer.whatsappReplyTo.body || '');
+        $body.find('.o_whatsapp_quote').remove();
+        const text = $body.text().trim();
         return text.length > SNIPPET_LENGTH ? text.slice(0, SNIPPET_LENGTH) + '\u2026' : text;
     },
 
