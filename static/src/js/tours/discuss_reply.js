@@ -5,6 +5,11 @@ odoo.define('whatsapp_integration.tour_discuss_reply', function (require) {
 // message, answer it from the composer, then reply to that message (a quoted reply).
 // tests/test_tours.py checks that the fake provider received exactly those sends.
 var tour = require('web_tour.tour');
+var utils = require('whatsapp_integration.tour_utils');
+
+function composerEmpty() {
+    return $('.o_Discuss_thread .o_ComposerTextInput_textarea').val() === '';
+}
 
 tour.register('whatsapp_discuss_reply', {test: true}, [{
     content: 'open the WhatsApp channel from the Discuss sidebar',
@@ -20,33 +25,13 @@ tour.register('whatsapp_discuss_reply', {test: true}, [{
 }, {
     content: 'send it (the button says Send: a channel\'s composer posts a message, not a note)',
     trigger: '.o_Discuss_thread .o_Composer_buttonSend:contains("Send")',
-}, {
+}].concat(
     // Discuss shows a channel's new message when the bus announces it, at commit; a test
     // transaction never commits, so the tour waits for the post to finish and reloads.
-    content: 'wait for the post to finish (the composer empties)',
-    trigger: '.o_Discuss_thread .o_ComposerTextInput_textarea',
-    run: function () {
-        var check = function () {
-            if ($('.o_Discuss_thread .o_ComposerTextInput_textarea').val() === '') {
-                $('body').addClass('o_whatsapp_tour_posted');
-            } else {
-                setTimeout(check, 100);
-            }
-        };
-        check();
-    },
-}, {
-    // The tour manager may move on to the next step before the old page unloads: the
-    // class marks the old page, so the next steps can only run on the reloaded one.
-    content: 'reload Discuss',
-    trigger: 'body.o_whatsapp_tour_posted',
-    run: function () {
-        $('body').addClass('o_whatsapp_tour_reloading');
-        window.location.reload();
-    },
-}, {
+    utils.waitThenReload('wait for the post to finish (the composer empties)', composerEmpty),
+[{
     content: 'open the channel again, on the reloaded page',
-    trigger: 'body:not(.o_whatsapp_tour_reloading) .o_DiscussSidebarItem:contains("WhatsApp: Ana Traveller")',
+    trigger: utils.afterReload('.o_DiscussSidebarItem:contains("WhatsApp: Ana Traveller")'),
 }, {
     content: 'the answer is in the channel',
     trigger: '.o_Discuss_thread .o_Message_content:contains("A replacement leaves today")',
@@ -73,32 +58,15 @@ tour.register('whatsapp_discuss_reply', {test: true}, [{
 }, {
     content: 'send the reply',
     trigger: '.o_Discuss_thread .o_Composer_buttonSend',
-}, {
-    content: 'wait for the reply to be posted (the composer empties, the reply banner goes)',
-    trigger: '.o_Discuss_thread .o_ComposerTextInput_textarea',
-    run: function () {
-        var check = function () {
-            if ($('.o_Discuss_thread .o_ComposerTextInput_textarea').val() === '' && !$('.o_whatsapp_replying').length) {
-                $('body').addClass('o_whatsapp_tour_replied');
-            } else {
-                setTimeout(check, 100);
-            }
-        };
-        check();
-    },
-}, {
-    content: 'reload Discuss again',
-    trigger: 'body.o_whatsapp_tour_replied',
-    run: function () {
-        $('body').addClass('o_whatsapp_tour_reloading');
-        window.location.reload();
-    },
-}, {
+}],
+    utils.waitThenReload('wait for the reply to be posted (the composer empties, the reply banner goes)',
+        function () { return composerEmpty() && !$('.o_whatsapp_replying').length; }),
+[{
     content: 'open the channel once more, on the reloaded page',
-    trigger: 'body:not(.o_whatsapp_tour_reloading) .o_DiscussSidebarItem:contains("WhatsApp: Ana Traveller")',
+    trigger: utils.afterReload('.o_DiscussSidebarItem:contains("WhatsApp: Ana Traveller")'),
 }, {
     content: 'the reply shows the message it quotes above its text',
     trigger: '.o_Message_content:contains("Is the handle broken too?") .o_whatsapp_quote:contains("Photo of the damaged suitcase")',
     run: function () {},
-}]);
+}]));
 });

@@ -5,6 +5,7 @@ odoo.define('whatsapp_integration.tour_sync_service_switches', function (require
 // check after each save that the others kept their state (the form reloads them from
 // the crons). tests/test_tours.py checks the crons themselves at the end.
 var tour = require('web_tour.tour');
+var utils = require('whatsapp_integration.tour_utils');
 
 function toggle(name, on) {
     var checked = on ? ':checked' : ':not(:checked)';
@@ -43,18 +44,12 @@ tour.register('whatsapp_sync_service_switches', {test: true}, [].concat(
     expect({cron_hourly_active: false, cron_frequent_active: true, cron_daily_active: true}),
     toggle('cron_frequent_active', false),
     expect({cron_hourly_active: false, cron_frequent_active: false, cron_daily_active: true}),
+    utils.waitThenReload('reload: the switches show the crons as saved', function () {
+        return $('.o_form_view.o_form_readonly').length > 0;
+    }),
     [{
-        // The tour manager may move on to the next step before the old page unloads: the
-        // class marks the old page, so the next steps can only run on the reloaded one.
-        content: 'reload: the switches show the crons as saved',
-        trigger: '.o_form_view.o_form_readonly',
-        run: function () {
-            $('body').addClass('o_whatsapp_tour_reloading');
-            window.location.reload();
-        },
-    }, {
         content: 'after the reload',
-        trigger: 'body:not(.o_whatsapp_tour_reloading) .o_form_view.o_form_readonly div[name="cron_daily_active"] input:checked',
+        trigger: utils.afterReload('.o_form_view.o_form_readonly div[name="cron_daily_active"] input:checked'),
         run: function () {},
     }],
     expect({cron_hourly_active: false, cron_frequent_active: false, cron_daily_active: true})
