@@ -188,10 +188,9 @@ class MailChannel(models.Model):
                 by_key, _stats = Message._upsert([vals])
                 record = next(iter(by_key.values()), None)
                 if media and record:
-                    record = Message.browse(record.id)
                     record.write({'attachment_id': media[4].id, 'media_state': 'downloaded'})
                 if index == 0 and body and record and quoted_id and not error:
-                    Message._set_post_body(mail_message, Message.browse(record.id)._discuss_body())
+                    Message._set_post_body(mail_message, record._discuss_body())
                 if error:
                     errors.append(error)
         finally:
