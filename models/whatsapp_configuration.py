@@ -103,7 +103,7 @@ class WhatsappConfiguration(models.Model):
         compute='_compute_credentials', inverse='_inverse_webhook_secret', search='_search_webhook_secret',
         help='Authenticates the provider\'s calls: the WHAPI custom header value, or the Wassenger '
              'signing secret. Filled by Register Webhook.')
-    webhook_url = fields.Char(compute='_compute_webhook_url', groups='whatsapp_integration.group_whatsapp_manager')
+    webhook_url = fields.Char(string='Webhook URL', compute='_compute_webhook_url', groups='whatsapp_integration.group_whatsapp_manager')
     webhook_registered_at = fields.Datetime(readonly=True, copy=False)
 
     media_download_images = fields.Boolean(string='Images', default=True)

@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.tools import plaintext2html
 
 from .. import providers
+from .local_time import local_time_text
 from .whatsapp_sync_mixin import to_naive_utc
 
 _logger = logging.getLogger(__name__)
@@ -361,6 +362,12 @@ class WhatsappMessage(models.Model):
                     self.browse(row_id).write({'message_id': rec.message_id})
                     del waiting[index]
                     break
+
+    def name_get(self):
+        """'Chat · WhatsApp time' in the reader's zone, not the opaque WhatsApp id."""
+        return [(message.id, '%s · %s' % (
+            message.group_id.name or message.contact_id.display_name or message.chat_id or message.message_id,
+            local_time_text(message, message.message_date))) for message in self]
 
     def _post_on_partners(self):
         """Post received messages of linked contacts on their partner's chatter, once each."""

@@ -100,51 +100,74 @@ class WhatsappSyncServiceDispatch(models.Model):
     # User syncs: inline, or queued
     # ------------------------------------------------------------------
     def _start(self, configurations, kinds, message_limit, trigger):
-        """Run a user's sync inline when no web request waits on it (shell, tests) or,
-        without queue_job, when it is quick; else hand it to the background: one
-        queue_job job per account, or the built-in queue run by the sync cron.
+        """Run a user's sync inline when no web request waits on it (shell, tests); from
+        the browser without queue_job, run the quick accounts at once and hand only the
+        others to the background (the built-in queue run by the sync cron); with
+        queue_job, one job per account.
 
-        Returns the logs of an inline run (none when queued) and a client
-        action telling the user what happened.
+        Returns the logs of what ran inline and a client action telling the user what
+        happened.
         """
         self.ensure_one()
+        Log = self.env['whatsapp.sync.log']
         if self._in_web_request() and self._queue_jobs_available():
             self._enqueue_accounts(configurations, kinds, False, message_limit, trigger,
                                    refresh_recent=trigger == 'wizard', notify_user=self.env.user)
-            return self.env['whatsapp.sync.log'], self.env['whatsapp.configuration']._notify(
+            return Log, self.env['whatsapp.configuration']._notify(
                 _('Sync started in the background'), _(
                     'Syncing %s, one job per account. Follow it in WhatsApp > Sync > Sync Logs; '
                     'you will be notified when each account is done.')
                 % ', '.join(configurations.mapped('name')), 'info')
-        if not self._in_web_request() or self._is_quick(configurations, message_limit):
-            logs = self._run(configurations, kinds, full=False, message_limit=message_limit, trigger=trigger,
+        if not self._in_web_request():
+            slow = configurations.browse()
+        else:
+            slow = configurations.filtered(lambda config: not self._is_quick_account(config, message_limit))
+        quick = configurations - slow
+        if not slow:
+            logs = self._run(quick, kinds, full=False, message_limit=message_limit, trigger=trigger,
                              refresh_recent=trigger == 'wizard')
             return logs, self._notify_result(logs)
         Request = self.env['whatsapp.sync.request'].sudo()
         stale_before = fields.Datetime.subtract(fields.Datetime.now(), hours=STALE_REQUEST_HOURS)
         busy = Request.search([('state', 'in', ('pending', 'running')), ('create_date', '>', stale_before),
-                               ('configuration_ids', 'in', configurations.ids)], limit=1)
-        if busy:
-            shared = busy.configuration_ids & configurations  # name only accounts this user may see
-            return self.env['whatsapp.sync.log'], self.env['whatsapp.configuration']._notify(
+                               ('configuration_ids', 'in', slow.ids)], limit=1)
+        if busy and not quick:
+            shared = busy.configuration_ids & slow  # name only accounts this user may see
+            return Log, self.env['whatsapp.configuration']._notify(
                 _('Sync already started'), _(
                     'A sync of %(accounts)s started on %(date)s is still %(state)s; '
                     'its result will be in Sync Logs.') % {
                     'accounts': ', '.join(shared.mapped('name')),
-                    'date': fields.Datetime.to_string(busy.create_date),
+                    'date': self._local_time(busy.create_date),
                     'state': dict(busy._fields['state']._description_selection(self.env))[busy.state].lower()},
                 'warning')
-        Request.create({
-            'user_id': self.env.uid,
-            'configuration_ids': [(6, 0, configurations.ids)],
-            'kinds': ','.join(kinds),
-            'message_limit': message_limit,
-            'trigger': trigger,
-        })
-        self._bring_cron_forward()
-        return self.env['whatsapp.sync.log'], self.env['whatsapp.configuration']._notify(_('Sync started in the background'), _(
-            'Syncing %s. Follow it in WhatsApp > Sync > Sync Logs; you will be notified when it ends.')
-            % ', '.join(configurations.mapped('name')), 'info')
+        if not busy:
+            Request.create({
+                'user_id': self.env.uid,
+                'configuration_ids': [(6, 0, slow.ids)],
+                'kinds': ','.join(kinds),
+                'message_limit': message_limit,
+                'trigger': trigger,
+            })
+            self._bring_cron_forward()
+        logs = Log
+        if quick:
+            # the quick accounts need not wait for a slow one: they run now, in this request
+            logs = self._run(quick, kinds, full=False, message_limit=message_limit, trigger=trigger,
+                             refresh_recent=trigger == 'wizard')
+        background = _('%s: in the background (queued at %s). Follow it in WhatsApp > Sync > Sync Service '
+                       '(Waiting and Running Now); you will be notified when it ends.') % (
+            ', '.join(slow.mapped('name')), self._local_time(fields.Datetime.now()))
+        if not logs:
+            return logs, self.env['whatsapp.configuration']._notify(
+                _('Sync started in the background'), background, 'info')
+
+        def notification(logs):
+            errors = logs.filtered(lambda log: log.state == 'error')
+            return self.env['whatsapp.configuration']._notify(
+                _('Sync finished with errors') if errors else _('Sync finished'),
+                '\n'.join(_summary_lines(logs) + [background]), 'warning' if errors else 'success')
+        return logs, self._read_logs(logs, notification)
 
     @api.model
     def _in_web_request(self):
@@ -152,21 +175,18 @@ class WhatsappSyncServiceDispatch(models.Model):
         return bool(http.request)
 
     @api.model
-    def _is_quick(self, configurations, message_limit):
+    def _is_quick_account(self, configuration, message_limit):
         """Quick enough to keep the browser waiting: no whole-history import asked, and
-        every account connected, synced before, and its last run a success that took
-        a few seconds. An account that failed last time (an unreachable server retries
+        the account connected, synced before, and its last run a success that took a
+        few seconds. An account that failed last time (an unreachable server retries
         for seconds) goes to the background, where its progress shows."""
         if message_limit == 0:
             return False
-        Log = self.env['whatsapp.sync.log'].sudo()
-        for configuration in configurations:
-            if not configuration.last_message_date or configuration.connection_state != 'connected':
-                return False
-            last = Log.search([('configuration_id', '=', configuration.id), ('trigger', '!=', 'webhook')], limit=1)
-            if not last or last.state != 'success' or last.duration > QUICK_SYNC_SECONDS:
-                return False
-        return True
+        if not configuration.last_message_date or configuration.connection_state != 'connected':
+            return False
+        last = self.env['whatsapp.sync.log'].sudo().search(
+            [('configuration_id', '=', configuration.id), ('trigger', '!=', 'webhook')], limit=1)
+        return bool(last) and last.state == 'success' and last.duration <= QUICK_SYNC_SECONDS
 
     def _bring_cron_forward(self):
         """Make the first active sync cron due now; Odoo's cron runner picks it up within a minute.

@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 from odoo import _, api, fields, models
 
+from .local_time import local_time_text
+
 SYNC_KINDS = ('contacts', 'groups', 'members', 'messages')
 
 
@@ -15,7 +17,7 @@ class WhatsappSyncLog(models.Model):
         'whatsapp.configuration', string='Account', required=True, ondelete='cascade', index=True)
     trigger = fields.Selection(
         [('cron', 'Scheduled'), ('manual', 'Sync Now'), ('wizard', 'Sync Wizard'), ('webhook', 'Webhook'),
-         ('other', 'Other')],
+         ('other', 'Shell or Script')],
         default='other', required=True)
     full_sync = fields.Boolean()
     state = fields.Selection(
@@ -72,6 +74,12 @@ class WhatsappSyncLog(models.Model):
             if log.state in ('error', 'skipped') and log.error_message:
                 parts.append(log.error_message.splitlines()[0])
             log.summary = '; '.join(parts)
+
+    def name_get(self):
+        """'Account · start time' in the reader's zone: the breadcrumb and the form's
+        Started At show the same time."""
+        return [(log.id, '%s · %s' % (log.configuration_id.name or '', local_time_text(log, log.started_at)))
+                for log in self]
 
     def _add_stats(self, kind, stats):
         """Add an UpsertStats to this log's counters for ``kind``."""

@@ -2,9 +2,12 @@
 import logging
 
 import psycopg2
+from dateutil.relativedelta import relativedelta
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError
+
+from .local_time import local_time_text
 
 _logger = logging.getLogger(__name__)
 
@@ -89,6 +92,9 @@ class WhatsappSyncService(models.Model):
         'whatsapp.sync.log', compute='_compute_log_ids', string='Running Now')
     recent_log_ids = fields.Many2many(
         'whatsapp.sync.log', compute='_compute_log_ids', string='Recent Runs')
+    waiting_request_ids = fields.Many2many(
+        'whatsapp.sync.request', compute='_compute_log_ids', string='Waiting to Start',
+        help='Syncs asked for from Sync Now or the Sync Wizard that the sync cron has not started yet.')
 
     # ------------------------------------------------------------------
     # Public contract
@@ -221,16 +227,24 @@ class WhatsappSyncService(models.Model):
         for xml_id, field_name in CRON_FLAG_FIELDS:
             cron = crons[xml_id]
             if field_name in flags and cron and cron.active != bool(flags[field_name]):
-                cron.write({'active': bool(flags[field_name])})
+                values = {'active': bool(flags[field_name])}
+                now = fields.Datetime.now()
+                if values['active'] and cron.nextcall < now:
+                    # switched on after a long pause: its next run is one interval from now, not a past time
+                    values['nextcall'] = now + _interval_delta(cron.interval_number, cron.interval_type)
+                cron.write(values)
         self.invalidate_cache([field_name for _xml_id, field_name in CRON_FLAG_FIELDS])
 
     def _compute_log_ids(self):
         Log = self.env['whatsapp.sync.log']
         running = Log.search([('state', '=', 'running')])
         recent = Log.search([('state', '!=', 'running')], limit=10)
+        # record rules: a user's own requests, every request for managers
+        waiting = self.env['whatsapp.sync.request'].search([('state', '=', 'pending')])
         for service in self:
             service.running_log_ids = running
             service.recent_log_ids = recent
+            service.waiting_request_ids = waiting
 
     def _compute_cron_status(self):
         text = self._cron_status_text()
@@ -266,10 +280,7 @@ class WhatsappSyncService(models.Model):
 
     def _local_time(self, moment):
         """A stored (UTC) time as the reader's clock shows it, with its time zone."""
-        if not moment:
-            return False
-        local = fields.Datetime.context_timestamp(self, moment)
-        return '%s %s' % (local.strftime('%Y-%m-%d %H:%M'), local.tzname() or 'UTC')
+        return local_time_text(self, moment)
 
     # ------------------------------------------------------------------
     # Running a sync
@@ -354,12 +365,20 @@ class WhatsappSyncService(models.Model):
     @api.depends('last_run_log_ids', 'last_run_empty')
     @api.depends_context('uid')
     def _compute_last_sync_message(self):
+        """The last finished run of each active account the reader may see: a user's
+        sync of one account does not hide the others' outcome from a manager."""
+        self.env['whatsapp.sync.log'].flush(['configuration_id', 'trigger', 'state', 'started_at'])
+        self.env.cr.execute("""SELECT DISTINCT ON (configuration_id) id FROM whatsapp_sync_log
+                               WHERE trigger != 'webhook' AND state != 'running'
+                               ORDER BY configuration_id, started_at DESC, id DESC""")
+        latest = [row[0] for row in self.env.cr.fetchall()]
+        # as the reader: record rules drop the runs of accounts they may not see
+        logs = self.env['whatsapp.sync.log'].search(
+            [('id', 'in', latest), ('configuration_id.active', '=', True)], order='started_at desc, id desc')
         for service in self:
-            if service.sudo().last_run_empty:
+            if not logs and service.sudo().last_run_empty:
                 service.last_sync_message = _('No active WhatsApp account to sync.')
                 continue
-            # as the reader: record rules drop the runs of accounts they may not see
-            logs = self.env['whatsapp.sync.log'].search([('id', 'in', service.sudo().last_run_log_ids.ids)])
             service.last_sync_message = '\n'.join(_summary_lines(logs)) or False
 
     def _notify_result(self, logs):
@@ -370,6 +389,11 @@ class WhatsappSyncService(models.Model):
                 _('Sync finished with errors') if errors else _('Sync finished'),
                 '\n'.join(lines), 'warning' if errors else 'success')
         return self._read_logs(logs, notification)
+
+
+def _interval_delta(number, unit):
+    """An ir.cron interval as a relativedelta."""
+    return relativedelta(**{unit: number})
 
 
 def _summary_lines(logs):

@@ -9,7 +9,13 @@ class WhatsappTemplatePreview(models.TransientModel):
 
     @api.model
     def _selection_models(self):
-        return [(model.model, model.name) for model in self.env['ir.model'].sudo().search([('transient', '=', False)])]
+        """The template's model only, when the preview is opened from a template (the
+        record picker then lists that model's records, not every model)."""
+        domain = [('transient', '=', False)]
+        template = self.env['whatsapp.template'].browse(self.env.context.get('default_template_id')).exists()
+        if template.model:
+            domain.append(('model', '=', template.model))
+        return [(model.model, model.name) for model in self.env['ir.model'].sudo().search(domain)]
 
     template_id = fields.Many2one('whatsapp.template', required=True, ondelete='cascade')
     resource_ref = fields.Reference(string='Record', selection='_selection_models')
