@@ -6,7 +6,7 @@ import datetime
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
-from odoo.tests.common import new_test_user
+from odoo.tests.common import Form, new_test_user
 
 from odoo.addons.whatsapp_integration import providers
 from odoo.addons.whatsapp_integration.models.whatsapp_message_media import MAX_ATTEMPTS
@@ -179,3 +179,17 @@ class TestMedia(WhatsappCase):
         self.assertEqual(len(sent), 1)
         self.assertEqual(sent.media_state, 'downloaded')
         self.assertEqual(base64.b64decode(sent.attachment_id.datas), b'%PDF-1.4 invoice')
+
+    def test_message_form_says_what_is_stored(self):
+        # the provider declared a big JPEG; what came (and is stored) is a small PNG
+        self.remote_a.files['img-9'] = (b'\x89PNG\r\n\x1a\n' + b'\x00' * 2800, 'image/png', None)
+        self.add('m-declared', 'image', 'img-9', size=380493, mime='image/jpeg')
+        self.sync()
+        self.download()
+        self.config_a.user_ids = [(4, self.user.id)]
+        message = self.message('m-declared').with_user(self.user)
+        form = Form(message)
+        self.assertEqual((form.stored_file_type, form.stored_file_size), ('image/png', 2808))
+        self.assertTrue(form.stored_file_name)
+        self.assertTrue(message.display_name.startswith('+34600000001 · '),
+                        'the title is the chat and time, not the WhatsApp id: %s' % message.display_name)
