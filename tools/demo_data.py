@@ -446,7 +446,7 @@ def configure(registry, server, base_url, slow_messages=0):
         env = api.Environment(cr, SUPERUSER_ID, {'tracking_disable': True})
         env['ir.config_parameter'].set_param('web.base.url', base_url)
         env['ir.config_parameter'].set_param('web.base.url.freeze', 'True')
-        env.ref('base.user_admin').write({'password': LOGINS[0][1], 'tz': 'Europe/Madrid'})
+        env.ref('base.user_admin').write({'password': LOGINS[0][1], 'tz': demo_time_zone()})
         Configuration = env['whatsapp.configuration'].with_context(active_test=False)
         for index, (name, remote) in enumerate(demo_accounts()):
             if index < SERVED:
@@ -474,7 +474,7 @@ def configure(registry, server, base_url, slow_messages=0):
                 'name': 'Demo User', 'login': login, 'email': '%s@example.com' % login,
                 'groups_id': [(6, 0, [env.ref('base.group_user').id,
                                       env.ref('whatsapp_integration.group_whatsapp_user').id])]})
-        user.write({'password': password, 'active': True})
+        user.write({'password': password, 'active': True, 'tz': demo_time_zone()})
         accounts[0][0].write({'user_ids': [(4, user.id)]})
         shop = accounts[0][1]
         Partner = env['res.partner']
@@ -489,6 +489,25 @@ def configure(registry, server, base_url, slow_messages=0):
             if position < SERVED:
                 register_webhook(account)
         return [(account.id, remote) for account, remote in accounts[:SERVED]]
+
+
+def demo_time_zone():
+    """The demo users' time zone: $WHATSAPP_DEMO_TZ, else this machine's (the browser
+    that opens the demo usually runs here), else UTC. Odoo 14's web client shows times
+    in the browser's zone and the server writes texts in the user's: the two agree."""
+    wanted = os.environ.get('WHATSAPP_DEMO_TZ') or os.environ.get('TZ', '').lstrip(':')
+    if not wanted:
+        try:
+            target = os.path.realpath('/etc/localtime')
+            wanted = target.split('/zoneinfo/', 1)[1] if '/zoneinfo/' in target else ''
+        except OSError:
+            wanted = ''
+    try:
+        import pytz  # Odoo's own list of zones, in Odoo's Python
+        known = wanted in pytz.all_timezones_set
+    except ImportError:
+        known = bool(wanted) and os.path.isfile(os.path.join('/usr/share/zoneinfo', wanted))
+    return wanted if known else 'UTC'
 
 
 def register_webhook(account):

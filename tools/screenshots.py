@@ -21,7 +21,7 @@ VIEWPORT = (1366, 768)
 class Browser(object):
     """A minimal Chrome DevTools protocol client over one page target."""
 
-    def __init__(self, chromium, profile_dir, timezone='Europe/Madrid'):
+    def __init__(self, chromium, profile_dir, timezone=None):
         import socket
         import subprocess
         import time
@@ -38,7 +38,8 @@ class Browser(object):
             '--hide-scrollbars', '--force-device-scale-factor=1', '--lang=en-US', 'about:blank']
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.devtools = 'http://127.0.0.1:%d' % port
-        self.timezone = timezone
+        # the zone the demo gave its users (tools/screenshots.sh sets it for both)
+        self.timezone = timezone or os.environ.get('WHATSAPP_DEMO_TZ') or 'Europe/Madrid'
         self.ws = None
         self.target_id = None
         deadline = time.time() + 30

@@ -42,7 +42,7 @@ trap cleanup EXIT
 fail() { echo "FAILED: $1" >&2; [ -f "${2:-}" ] && tail -n 40 "$2" >&2; exit 1; }
 
 echo "[1/3] ./run-demo (demo database, fake provider, Odoo)"
-WHATSAPP_DEMO_READY_FILE="$work/ready.json" WHATSAPP_DEMO_SLOW_MESSAGES=8 "$repo/run-demo" --every 0 \
+WHATSAPP_DEMO_TZ="${WHATSAPP_DEMO_TZ:-Europe/Madrid}" WHATSAPP_DEMO_READY_FILE="$work/ready.json" WHATSAPP_DEMO_SLOW_MESSAGES=8 "$repo/run-demo" --every 0 \
     >"$work/demo.log" 2>&1 &
 demo_pid=$!
 for _ in $(seq 1 360); do
@@ -59,7 +59,7 @@ python3 -m venv "$work/venv" >/dev/null
 "$work/venv/bin/pip" install -q --disable-pip-version-check websocket-client >"$work/pip.log" 2>&1 \
     || fail "pip install websocket-client" "$work/pip.log"
 mkdir -p "$work/png"
-"$work/venv/bin/python" "$repo/tools/screenshots.py" capture --chromium "$chromium_bin" \
+WHATSAPP_DEMO_TZ="${WHATSAPP_DEMO_TZ:-Europe/Madrid}" "$work/venv/bin/python" "$repo/tools/screenshots.py" capture --chromium "$chromium_bin" \
     --url "$url" --db "$db" --out "$work/png" || fail "screenshots" "$work/demo.log"
 
 echo "[3/3] compressing into $out_dir"

@@ -135,3 +135,14 @@ def test_a_registered_webhook_gets_new_messages_the_addon_accepts(served, positi
         assert message['id'] in {m.message_id for m in all_messages(client)}
     finally:
         receiver.close()
+
+
+def test_demo_users_share_the_zone_of_the_browser_that_opens_the_demo(monkeypatch):
+    from demo_data import demo_time_zone
+    monkeypatch.setenv('WHATSAPP_DEMO_TZ', 'Asia/Tokyo')
+    assert demo_time_zone() == 'Asia/Tokyo'
+    monkeypatch.setenv('WHATSAPP_DEMO_TZ', 'Not/AZone')
+    assert demo_time_zone() == 'UTC'
+    monkeypatch.delenv('WHATSAPP_DEMO_TZ')
+    monkeypatch.setenv('TZ', 'America/Lima')
+    assert demo_time_zone() == 'America/Lima'
