@@ -71,10 +71,15 @@ class MailChannel(models.Model):
             missing = self._whatsapp_creatable(configuration, missing)
         if missing and create:
             partners = configuration._discuss_member_partners()
+            # with several accounts, the sidebar says which one a chat is on
+            several = self.env['whatsapp.configuration'].sudo().search_count([]) > 1
             for chat in missing:
                 chat_type, name = chats[chat]
+                title = _('WhatsApp: %s') % (name or chat)
+                if several:
+                    title = _('%(title)s (%(account)s)') % {'title': title, 'account': configuration.name}
                 found[chat] = self._whatsapp_create_channel(Channel, {
-                    'name': _('WhatsApp: %s') % (name or chat),
+                    'name': title,
                     'description': _('WhatsApp %(kind)s on %(account)s') % {
                         'kind': _('group') if chat_type == 'group' else _('chat'), 'account': configuration.name},
                     'public': 'private',

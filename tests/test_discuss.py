@@ -79,6 +79,16 @@ class TestDiscuss(WhatsappCase):
         self.config_a._process_webhook(providers.WebhookBatch(messages=[self.remote_a.messages[-1]]))
         self.assertEqual(len(self.posts(channel)), 1)
 
+    def test_with_several_accounts_the_channel_name_says_which(self):
+        self.enable()
+        self.incoming('Hello')
+        self.sync()
+        self.assertIn('(Account A)', self.channel().name, 'two accounts: the sidebar tells them apart')
+        (self.config_b | self.env['whatsapp.configuration'].search([('id', '!=', self.config_a.id)])).unlink()
+        self.incoming('Hi from a group', chat=GROUP)
+        self.sync()
+        self.assertNotIn('(Account A)', self.channel(GROUP).name, 'one account: no need to say it')
+
     def test_linked_partner_is_the_author(self):
         partner = self.env['res.partner'].create({'name': 'Ana Customer', 'mobile': '+' + ANA})
         self.enable()

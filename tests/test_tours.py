@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
 import datetime
+import json
 from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
@@ -53,3 +54,31 @@ class TestTours(HttpCase):
         self.assertEqual(remote.sent, [('34600000001', 'We are sorry! A replacement leaves today.', None),
                                        ('34600000001', 'Is the handle broken too?', None)])
         self.assertEqual(remote.sent_quotes, [None, 'in-tour-1'])
+
+    def test_a_new_chat_arrives_in_discuss_without_an_invitation_popup(self):
+        """A customer writes in a new chat while the WhatsApp user has Discuss open: the channel
+        shows in the sidebar, without a "You have been invited to" pop-up."""
+        from urllib.parse import urlencode
+
+        from odoo.addons.whatsapp_integration import providers
+
+        configuration = self.env['whatsapp.configuration'].create({
+            'name': 'Shop line', 'provider': 'whapi', 'token': 'tok-tour', 'connection_state': 'connected',
+            'discuss_enabled': True, 'webhook_secret': 'tour-secret'})
+        user = self.env['res.users'].create({
+            'name': 'Sales Agent', 'login': 'wa_agent', 'password': 'wa_agent', 'email': 'agent@example.com',
+            'groups_id': [(6, 0, [self.env.ref('base.group_user').id,
+                                  self.env.ref('whatsapp_integration.group_whatsapp_user').id])]})
+        configuration.user_ids = [(4, user.id)]
+        now = int(datetime.datetime.now(datetime.timezone.utc).timestamp())
+        body = {'event': {'type': 'messages', 'event': 'post'}, 'channel_id': 'CHANNEL-1', 'messages': [{
+            'id': 'in-new-chat-1', 'type': 'text', 'chat_id': '34600000077@s.whatsapp.net', 'from': '34600000077',
+            'from_me': False, 'from_name': 'Nuria Nueva', 'timestamp': now, 'source': 'mobile',
+            'text': {'body': 'Hello, do you ship to Lisbon?'}}]}
+        query = urlencode({
+            'wa_hook': '/whatsapp/webhook/whapi/%s' % configuration.webhook_key,
+            'wa_header': providers.WHAPI_SECRET_HEADER, 'wa_secret': 'tour-secret', 'wa_body': json.dumps(body)})
+        self.start_tour('/web?%s#action=mail.action_discuss' % query, 'whatsapp_discuss_new_chat',
+                        login='wa_agent', timeout=180)
+        channel = self.env['mail.channel'].search([('whatsapp_configuration_id', '=', configuration.id)])
+        self.assertEqual(channel.channel_partner_ids, user.partner_id)
