@@ -186,8 +186,6 @@ class WhatsappMessage(models.Model):
         error = refusal
         # A caption the provider would drop (WHAPI audio, voice notes) goes as a text right after.
         caption_apart = bool(media and body and not refusal and configuration._caption_sent_apart(media[2]))
-        if caption_apart:
-            vals['body'] = False
         if not error:
             if media:
                 def send():
@@ -214,6 +212,8 @@ class WhatsappMessage(models.Model):
                          'provider_ref': result.message_id if whatsapp_id != result.message_id else False,
                          'send_reference': getattr(result, 'reference', None) or False})
             if caption_apart:
+                # the file went without its text (a failed send keeps it, to show what was meant)
+                vals['body'] = False
                 caption_vals, _caption_error = self._send_vals(
                     configuration, client, target, body=body, once_key=once_key and once_key + ':caption',
                     contact_id=contact_id, group_id=group_id)

@@ -253,3 +253,10 @@ class TestAudioCaptions(WhatsappCase):
         self.assertFalse(wassenger.caption_warning)
         wassenger.action_send()
         self.assertEqual([sent[1:] for sent in self.remote_b.sent], [('Listen to this', 'note.ogg')])
+
+    def test_a_voice_note_that_fails_keeps_its_text_and_sends_none(self):
+        self.remote_a.refuse_sends_to['+34600000001'] = 'Recipient blocked you'
+        self._wizard(self.config_a, OGG, 'note.ogg').action_send()
+        self.assertEqual(self.remote_a.sent, [])
+        row = self.stored('whatsapp.message', self.config_a)
+        self.assertEqual((row.status, row.body), ('failed', 'Listen to this'))
