@@ -47,6 +47,8 @@ class WhatsappWebhookController(http.Controller):
 
         Unknown account or bad signature: 4xx and nothing written. Malformed
         payload: 400 and a log line, never a 500 the provider would retry.
+        The URL's key names and authenticates the account; a signature is
+        checked as the account requires (``_authenticate_webhook``).
         """
         if provider not in providers.PROVIDERS or len(key) < 20:
             return _reply(404, error='unknown webhook')
@@ -64,10 +66,9 @@ class WhatsappWebhookController(http.Controller):
             provider, key)
         if not configuration:
             return _reply(404, error='unknown webhook')
-        if not providers.verify_webhook(provider, raw_body, request.httprequest.headers,
-                                        configuration._credential().webhook_secret):
-            _logger.warning('WhatsApp webhook for account %s rejected: bad or missing signature',
-                            configuration.id)
+        refusal = configuration._authenticate_webhook(raw_body, request.httprequest.headers)
+        if refusal:
+            _logger.warning('WhatsApp webhook for account %s rejected: %s', configuration.id, refusal)
             return _reply(401, error='invalid signature')
         try:
             batch = providers.parse_webhook(provider, raw_body)

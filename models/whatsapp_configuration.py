@@ -5,8 +5,9 @@ import logging
 import secrets
 import urllib.parse
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import plaintext2html
 
 from .. import providers
 from .error_messages import explain
@@ -64,8 +65,11 @@ class WhatsappConfiguration(models.Model):
     company_id = fields.Many2one('res.company', default=lambda self: self.env.company)
 
     connection_state = fields.Selection(
-        [('draft', 'Not tested'), ('connected', 'Connected'), ('error', 'Error')],
-        default='draft', readonly=True, copy=False)
+        [('draft', 'Not tested'), ('connected', 'Connected'), ('disconnected', 'Disconnected'),
+         ('error', 'Error')],
+        default='draft', readonly=True, copy=False,
+        help='Disconnected: the provider reported the WhatsApp session logged out, offline or waiting '
+             'for a QR code scan. Scheduled syncs wait until it reports the session back.')
     connection_message = fields.Char(readonly=True, copy=False)
     connection_detail = fields.Text(
         string='Technical Details', readonly=True, copy=False,
@@ -104,6 +108,13 @@ class WhatsappConfiguration(models.Model):
         help='Authenticates the provider\'s calls: the WHAPI custom header value, or the Wassenger '
              'signing secret. Filled by Register Webhook.')
     webhook_url = fields.Char(string='Webhook URL', compute='_compute_webhook_url', groups='whatsapp_integration.group_whatsapp_manager')
+    webhook_authentication = fields.Selection(
+        [('url_key', 'URL key only (deliveries not signed)'), ('signature', 'URL key and signature')],
+        compute='_compute_webhook_authentication', groups='whatsapp_integration.group_whatsapp_manager',
+        help='How Odoo knows a webhook call comes from the provider. URL key only: the provider does not '
+             'sign its calls (yet); the secret key in the webhook URL is the proof. URL key and signature: '
+             'calls must also carry the secret (WHAPI: the header Odoo registered; Wassenger: from the first '
+             'signed call on, every call must be signed).')
     webhook_registered_at = fields.Datetime(readonly=True, copy=False)
 
     media_download_images = fields.Boolean(string='Images', default=True)
@@ -234,6 +245,40 @@ class WhatsappConfiguration(models.Model):
 
     def _search_webhook_secret(self, operator, value):
         return self._search_credential('webhook_secret', operator, value)
+
+    @api.depends('provider')
+    def _compute_webhook_authentication(self):
+        signed = set(self.env['whatsapp.credential'].sudo().search(
+            [('configuration_id', 'in', self.ids), ('webhook_signed', '=', True)]).mapped('configuration_id').ids)
+        for config in self:
+            provider_class = providers.PROVIDERS.get(config.provider)
+            optional = bool(provider_class and provider_class.webhook_signature_optional)
+            config.webhook_authentication = 'url_key' if optional and config.id not in signed else 'signature'
+
+    def _authenticate_webhook(self, raw_body, headers):
+        """Why a delivery to this account's URL (whose key already matched) is refused,
+        or None when it is genuine.
+
+        A signature that arrives is verified against the secret. A provider whose
+        signatures are optional (the URL key authenticates) may send none, until
+        one signed delivery has arrived: from then on, signatures are required.
+        """
+        self.ensure_one()
+        credential = self._credential()
+        state = providers.webhook_signature(self.provider, raw_body, headers, credential.webhook_secret)
+        if state == providers.SIGNATURE_VALID:
+            if not credential.webhook_signed:
+                credential.write({'webhook_signed': True})
+                _logger.info('WhatsApp account %s: its webhook deliveries are signed; from now on '
+                             'unsigned ones are refused', self.id)
+            return None
+        if state == providers.SIGNATURE_ABSENT:
+            if providers.PROVIDERS[self.provider].webhook_signature_optional and not credential.webhook_signed:
+                return None
+            return 'no signature, and this account requires one'
+        if not credential.webhook_secret:
+            return 'a signature came but no webhook secret is set (copy it from the provider into the account)'
+        return 'the signature does not match the webhook secret'
 
     @api.model
     def _find_by_webhook_key(self, provider, key):
@@ -512,20 +557,93 @@ class WhatsappConfiguration(models.Model):
                 'The provider refused: %s. If Odoo is not reachable from the internet yet, expose it '
                 '(public URL or tunnel) and set the provider\'s webhook to:\n%s') % (error, config.webhook_url),
                 'danger')
-        credential.write({'webhook_secret': registration.secret or secret})
+        # The secret deliveries are checked with: the one we chose (WHAPI) or the one the
+        # provider issued; a provider that issued none keeps whatever a manager pasted.
+        credential.write({'webhook_secret': registration.secret or credential.webhook_secret or False})
         config.write({'webhook_registered_at': fields.Datetime.now()})
-        config.invalidate_cache(['webhook_secret'])
-        if config.provider == 'wassenger' and not registration.secret:
-            return self._notify(_('Webhook registered, secret needed'), _(
-                'Wassenger did not return the webhook\'s signing secret, so Odoo cannot verify its calls yet. '
-                'Copy the secret shown for this webhook in the Wassenger dashboard into Webhook Secret.'),
-                'warning')
+        config.invalidate_cache(['webhook_secret', 'webhook_authentication'])
+        if config.webhook_authentication == 'url_key':
+            return self._notify(_('Webhook registered'), _(
+                'The provider now calls %s. Its calls are accepted on the secret key in that URL; if the provider '
+                'signs them, paste its signing secret into Webhook Secret: once a signed call has arrived, '
+                'unsigned ones are refused.') % config.webhook_url, 'success')
         return self._notify(_('Webhook registered'), _('The provider now calls %s') % config.webhook_url, 'success')
 
     def _process_webhook(self, batch):
         """Store what a verified webhook payload carries, through the sync's own upserts."""
         self.ensure_one()
-        return self.env['whatsapp.sync.service'].sudo()._store_webhook_batch(self.sudo(), batch)
+        counts = self.env['whatsapp.sync.service'].sudo()._store_webhook_batch(self.sudo(), batch)
+        if batch.health is not None and self.sudo()._apply_health(batch.health):
+            counts['health'] = 1
+        return counts
+
+    # ------------------------------------------------------------------
+    # Account health reported by the provider
+    # ------------------------------------------------------------------
+    def _health_sentence(self, health):
+        reasons = {
+            'logout': _('the WhatsApp number was logged out of the provider'),
+            'qr': _('the provider waits for the QR code to be scanned with the phone'),
+            'offline': _('the WhatsApp session went offline'),
+            'error': _('the provider reports an error on the channel'),
+        }
+        reason = reasons.get(health.reason, _('the WhatsApp session is down'))
+        return _('Disconnected: %(reason)s (%(status)s). Reconnect the number in the provider\'s dashboard; '
+                 'syncs resume when the provider reports it connected.') % {
+            'reason': reason, 'status': health.status or health.reason}
+
+    def _apply_health(self, health):
+        """Mark the account as the provider reports its session (providers.AccountHealth);
+        tell its managers in Discuss when that changes the account's state. Returns
+        whether it did.
+
+        A session back online reconnects an account that was disconnected or in error;
+        an account never tested stays so (its credentials are still unchecked).
+        """
+        self.ensure_one()
+        if health.connected:
+            if self.connection_state not in ('disconnected', 'error'):
+                return False
+            values = {'connection_state': 'connected', 'connection_message': False, 'connection_detail': False}
+            text = _('WhatsApp account %(account)s is connected again (%(status)s).') % {
+                'account': self.name, 'status': health.status or health.reason}
+        else:
+            if self.connection_state == 'disconnected':
+                return False
+            sentence = self._health_sentence(health)
+            values = {'connection_state': 'disconnected', 'connection_message': sentence,
+                      'connection_detail': False}
+            text = _('WhatsApp account %(account)s: %(sentence)s') % {'account': self.name, 'sentence': sentence}
+        self.write(values)
+        self._notify_managers(text)
+        return True
+
+    def _health_recipients(self):
+        """Users told of the account's health: active WhatsApp managers of its company."""
+        managers = self.env.ref('whatsapp_integration.group_whatsapp_manager').sudo().users
+        return managers.filtered(lambda user: user.active and not user.share and (
+            not self.company_id or self.company_id in user.company_ids))
+
+    def _notify_managers(self, text):
+        """A direct message from OdooBot to each manager, in Discuss (one chat each, as
+        Odoo's own bot writes)."""
+        bot = self.env.ref('base.partner_root')
+        Channel = self.env['mail.channel'].sudo().with_user(SUPERUSER_ID)
+        body = plaintext2html(text)
+        for user in self._health_recipients():
+            if user.partner_id == bot:
+                continue
+            info = Channel.channel_get([user.partner_id.id], pin=False)
+            channel = Channel.browse(info['id'])
+            channel.message_post(body=body, author_id=bot.id, message_type='comment',
+                                 subtype_xmlid='mail.mt_comment')
+
+    def _caption_sent_apart(self, mime_type):
+        """True when this account's provider drops a caption on such a file: the text
+        is then sent as a message of its own, right after the file."""
+        self.ensure_one()
+        provider_class = providers.PROVIDERS.get(self.provider)
+        return bool(provider_class and provider_class.caption_sent_apart(mime_type))
 
     # ------------------------------------------------------------------
     # Stat buttons

@@ -32,6 +32,10 @@ class WhatsappCredential(models.Model):
     webhook_key = fields.Char(required=True, default=lambda self: new_webhook_key(), index=True,
                               help='The unguessable part of the account\'s webhook URL.')
     webhook_secret = fields.Char(help='Authenticates the provider\'s webhook calls.')
+    webhook_signed = fields.Boolean(
+        readonly=True, copy=False,
+        help='A webhook delivery signed with the secret has arrived: from then on, deliveries '
+             'without a valid signature are refused.')
 
     _sql_constraints = [
         ('configuration_unique', 'UNIQUE(configuration_id)', 'An account has one set of credentials.'),

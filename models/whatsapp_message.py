@@ -23,6 +23,11 @@ MESSAGE_TYPE_SELECTION = [
 ]
 #: how far apart a send and its first sight in a sync may be to be the same message
 SENT_MATCH_MINUTES = 15
+#: a send that heard nothing this long is asked about (GET /messages/{id}) by the scheduled sync
+SILENT_SEND_MINUTES = 30
+#: ... for this many days after it was sent, at most this many sends per account and run
+SILENT_SEND_DAYS = 3
+SILENT_SEND_CHECKS = 20
 STATUS_SELECTION = [
     ('pending', 'Pending'), ('sent', 'Sent'), ('delivered', 'Delivered'), ('read', 'Read'),
     ('played', 'Played'), ('failed', 'Failed'), ('deleted', 'Deleted'),
@@ -81,6 +86,10 @@ class WhatsappMessage(models.Model):
         string='Provider Reference', index=True,
         help='The provider\'s own id of a message sent from Odoo when it differs from the WhatsApp id '
              '(Wassenger queues messages under an id of its own).')
+    send_reference = fields.Char(
+        index=True, copy=False,
+        help='The reference Odoo sent with the message; the provider echoes it on the WhatsApp message, '
+             'which ties the two exactly (Wassenger).')
     error_message = fields.Text(string='Error', help='Why the provider refused to send it.')
     chatter_posted = fields.Boolean(help='Already posted on the partner\'s chatter.')
     contact_id = fields.Many2one('whatsapp.contact', string='Contact', ondelete='set null', index=True)
@@ -176,11 +185,13 @@ class WhatsappMessage(models.Model):
         if media:
             vals.update({'media_file_name': media[1], 'media_mime_type': media[2], 'media_file_size': len(media[0])})
         error = refusal
+        # A caption the provider would drop (WHAPI audio, voice notes) goes as a text right after.
+        caption_apart = bool(media and body and not refusal and configuration._caption_sent_apart(media[2]))
         if not error:
             if media:
                 def send():
                     return client.send_media(target, file_bytes=media[0], file_name=media[1], mime_type=media[2],
-                                             caption=body or None, quoted_id=quoted_id)
+                                             caption=None if caption_apart else (body or None), quoted_id=quoted_id)
             else:
                 def send():
                     return client.send_text(target, body, quoted_id=quoted_id)
@@ -199,7 +210,15 @@ class WhatsappMessage(models.Model):
             # names the WhatsApp id, and the row is renamed then.
             whatsapp_id = getattr(result, 'whatsapp_message_id', None)
             vals.update({'message_id': whatsapp_id or result.message_id, 'status': 'sent',
-                         'provider_ref': result.message_id if whatsapp_id != result.message_id else False})
+                         'provider_ref': result.message_id if whatsapp_id != result.message_id else False,
+                         'send_reference': getattr(result, 'reference', None) or False})
+            if caption_apart:
+                # the file went without its text (a failed send keeps it, to show what was meant)
+                vals['body'] = False
+                caption_vals, _caption_error = self._send_vals(
+                    configuration, client, target, body=body, once_key=once_key and once_key + ':caption',
+                    contact_id=contact_id, group_id=group_id)
+                self._upsert([caption_vals])
         return vals, error
 
     def write(self, vals):
@@ -346,6 +365,7 @@ class WhatsappMessage(models.Model):
                             (configuration.id, [rec.message_id for rec in outgoing]))
         stored = {row[0] for row in self.env.cr.fetchall()}
         outgoing = [rec for rec in outgoing if rec.message_id not in stored]
+        outgoing = self._adopt_by_reference(configuration, outgoing)
         if not outgoing:
             return
         window = datetime.timedelta(minutes=SENT_MATCH_MINUTES)
@@ -368,6 +388,64 @@ class WhatsappMessage(models.Model):
         return [(message.id, '%s · %s' % (
             message.group_id.name or message.contact_id.display_name or message.chat_id or message.message_id,
             local_time_text(message, message.message_date))) for message in self]
+
+    @api.model
+    def _adopt_by_reference(self, configuration, outgoing):
+        """Messages whose echoed reference names a send still under the provider's own id:
+        that row takes the WhatsApp id (exact, whatever the time or text). Returns the
+        records left for the approximate match."""
+        by_reference = {rec.reference: rec for rec in outgoing if getattr(rec, 'reference', None)}
+        if not by_reference:
+            return outgoing
+        waiting = self.search([('configuration_id', '=', configuration.id), ('from_me', '=', True),
+                               ('send_reference', 'in', list(by_reference))])
+        adopted = set()
+        for message in waiting:
+            rec = by_reference[message.send_reference]
+            if message.message_id != rec.message_id and message.provider_ref == message.message_id:
+                message.write({'message_id': rec.message_id})
+            adopted.add(rec.message_id)
+        return [rec for rec in outgoing if rec.message_id not in adopted]
+
+    @api.model
+    def _check_silent_sends(self, configuration, client, limit=SILENT_SEND_CHECKS):
+        """Ask the provider about sends that heard nothing since they were sent.
+
+        A send still under the provider's own queue id (no status named its WhatsApp
+        message), or still pending, after SILENT_SEND_MINUTES and within
+        SILENT_SEND_DAYS: at most ``limit`` per call, least recently asked first.
+        Returns how many changed.
+        """
+        if not configuration._provider_supports('get_message_status'):
+            return 0
+        now = fields.Datetime.now()
+        self.flush(['message_id', 'provider_ref', 'status', 'from_me', 'message_date'])
+        self.env.cr.execute("""
+            SELECT id FROM whatsapp_message
+             WHERE configuration_id = %s AND from_me
+               AND (provider_ref = message_id OR status = 'pending')
+               AND COALESCE(status, 'pending') IN ('pending', 'sent')
+               AND message_date BETWEEN %s AND %s
+             ORDER BY write_date, id
+             LIMIT %s""", (configuration.id, now - datetime.timedelta(days=SILENT_SEND_DAYS),
+                            now - datetime.timedelta(minutes=SILENT_SEND_MINUTES), limit))
+        silent = self.browse([row[0] for row in self.env.cr.fetchall()])
+        updates = []
+        for message in silent:
+            try:
+                update = client.get_message_status(message.provider_ref or message.message_id)
+            except providers.NotFoundError:
+                _logger.info('WhatsApp account %s: the provider no longer knows sent message %s',
+                             configuration.id, message.message_id)
+                continue
+            if update.status:
+                updates.append(update)
+        if silent:
+            # asked: the next runs ask the others first
+            self.env.cr.execute("UPDATE whatsapp_message SET write_date = %s WHERE id IN %s",
+                                (now, tuple(silent.ids)))
+            silent.invalidate_cache(['write_date'])
+        return self._apply_status_updates(configuration, updates, keep_missing=False)
 
     def _post_on_partners(self):
         """Post received messages of linked contacts on their partner's chatter, once each."""

@@ -16,6 +16,7 @@ from odoo import _, api, fields, models
 from .. import providers
 from .error_messages import explain
 from .whatsapp_sync_mixin import to_naive_utc
+from .whatsapp_message import SILENT_SEND_CHECKS
 from .whatsapp_sync_service import (
     INVITE_LINKS_PER_RUN, MAX_SKIP_DETAILS, MEMBER_FETCH_BATCH, MEMBER_REFRESH_HOURS, SYNC_LOCK_NAMESPACE,
     WATERMARK_OVERLAP_MINUTES,
@@ -212,6 +213,8 @@ class WhatsappSyncServiceAccount(models.Model):
         if 'messages' in kinds:
             steps.append(('messages', lambda: self._sync_messages(
                 configuration, client, log, message_limit, refresh_recent)))
+            # sends no status reached (a missed webhook, a queued send that failed)
+            steps.append(('statuses', lambda: self._check_silent_sends(configuration, client)))
         for kind, step in steps:
             log.write({'current_step': kind})
             self._commit()  # others see which step runs
@@ -240,6 +243,10 @@ class WhatsappSyncServiceAccount(models.Model):
         """Why a scheduled run leaves this account alone, or None."""
         if configuration.connection_state == 'draft':
             return _('Not connected yet: open the account and click Test Connection.')
+        if configuration.connection_state == 'disconnected':
+            return _('Skipped: the provider reports the WhatsApp session disconnected (%s). Syncs resume when it '
+                     'reports the session connected, or after Test Connection.') % (
+                configuration.connection_message or _('no detail'))
         if configuration.connection_state == 'error':
             return _('Skipped until the connection works again (%s). Fix the account, then click '
                      'Test Connection.') % (configuration.connection_message or _('last test failed'))
@@ -484,6 +491,16 @@ class WhatsappSyncServiceAccount(models.Model):
         expired = self.env['whatsapp.message.event']._expire(configuration)
         if expired:
             log.write({'events_expired': log.events_expired + expired})
+
+    def _check_silent_sends(self, configuration, client):
+        changed = self.env['whatsapp.message'].sudo()._check_silent_sends(
+            configuration, client, limit=int(self.env['ir.config_parameter'].sudo().get_param(
+                'whatsapp_integration.silent_send_checks', SILENT_SEND_CHECKS)))
+        if changed:
+            _logger.info('WhatsApp account %s: %d sent messages got their status from the provider',
+                         configuration.id, changed)
+        self._commit()
+        return changed
 
     def _store_messages(self, configuration, log, records):
         """Upsert messages with their contacts and groups; return the newest time.

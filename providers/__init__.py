@@ -13,7 +13,7 @@ from .phone import (
 )
 from .records import (
     CHAT_TYPES, DELIVERY_ORDER, MEMBER_ROLES, MESSAGE_STATUSES, MESSAGE_TYPES,
-    PARTICIPANT_ACTIONS, AccountInfo, Chat, Contact, Group, GroupCreation, InviteLink,
+    PARTICIPANT_ACTIONS, AccountHealth, AccountInfo, Chat, Contact, Group, GroupCreation, InviteLink,
     Media, Member, Message, MessageDeletion, MessageEdit, NumberCheck, Page,
     ParticipantChange, ParticipantsResult, SendResult, Skipped, StatusUpdate, WebhookBatch,
     WebhookRegistration, record_from_json, record_to_json,
@@ -23,7 +23,8 @@ from .concurrency import Failed, fetch_ordered
 from .whapi import WhapiClient
 from .wassenger import WassengerClient
 from .webhooks import (
-    WASSENGER_SIGNATURE_HEADER, WHAPI_SECRET_HEADER, parse_webhook, verify_webhook,
+    SIGNATURE_ABSENT, SIGNATURE_INVALID, SIGNATURE_VALID, WASSENGER_SIGNATURE_HEADER,
+    WHAPI_SECRET_HEADER, parse_webhook, verify_webhook, webhook_signature,
 )
 
 #: provider technical name -> client class
@@ -67,7 +68,8 @@ __all__ = [
     'Skipped', 'Page', 'MESSAGE_STATUSES', 'DELIVERY_ORDER', 'MEMBER_ROLES', 'MESSAGE_TYPES',
     'CHAT_TYPES',
     # webhooks
-    'verify_webhook', 'parse_webhook', 'WHAPI_SECRET_HEADER', 'WASSENGER_SIGNATURE_HEADER',
+    'verify_webhook', 'webhook_signature', 'SIGNATURE_VALID', 'SIGNATURE_INVALID', 'SIGNATURE_ABSENT',
+    'parse_webhook', 'WHAPI_SECRET_HEADER', 'WASSENGER_SIGNATURE_HEADER', 'AccountHealth',
     'StatusUpdate', 'MessageEdit', 'MessageDeletion', 'ParticipantChange', 'WebhookBatch',
     'WebhookRegistration', 'PARTICIPANT_ACTIONS',
     # group and contact management

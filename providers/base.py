@@ -9,6 +9,7 @@ raises UnsupportedOperation instead of failing somewhere in the provider.
 """
 from .concurrency import fetch_ordered
 from .errors import BadPayloadError, NotFoundError, UnsupportedOperation
+from .parsing import guess_media_type
 
 #: every optional operation a client may list in ``capabilities``
 CAPABILITIES = frozenset((
@@ -24,6 +25,8 @@ CAPABILITIES = frozenset((
     'get_contact',
     # mark a chat read up to a message, on the phone too
     'mark_read',
+    # ask the provider for one sent message's delivery status (get_message_status)
+    'get_message_status',
 ))
 
 
@@ -36,6 +39,18 @@ class ProviderClient(object):
     default_base_url = None
     #: the optional operations (names from CAPABILITIES) this provider supports
     capabilities = frozenset()
+    #: media types the provider sends without a caption (its send has no such field):
+    #: a caption for them goes as a text message right after the file
+    captionless_media_types = frozenset()
+    #: False: every genuine webhook delivery carries the secret (we configure it).
+    #: True: the provider may not sign (the URL key authenticates); a signature that
+    #: arrives is verified, and once one has, signatures are required.
+    webhook_signature_optional = False
+
+    @classmethod
+    def caption_sent_apart(cls, mime_type, media_type=None):
+        """True when a file of this type cannot carry a caption with this provider."""
+        return guess_media_type(media_type, mime_type) in cls.captionless_media_types
 
     def supports(self, operation):
         """True when this provider offers ``operation`` (a CAPABILITIES name)."""
@@ -120,7 +135,14 @@ class ProviderClient(object):
         self._require('mark_read')
 
     def get_message_status(self, message_id):
-        """Return the canonical status of one message."""
+        """Ask the provider about one sent message (capability ``get_message_status``).
+
+        ``message_id``: the id the send answered with (SendResult.message_id).
+        Returns a :class:`StatusUpdate` (``status`` None when the answer names
+        none we know; ``alt_message_id``: WhatsApp's id when it differs;
+        ``error``: the provider's reason for a failure). NotFoundError when
+        the provider does not know the message.
+        """
         raise NotImplementedError
 
     # -- webhooks -------------------------------------------------------------------

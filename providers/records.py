@@ -106,6 +106,9 @@ class Message:
     status: Optional[str] = None    # one of MESSAGE_STATUSES, None when unknown
     # the message this one answers (a quoted reply) or reacts to, when known
     quoted_id: Optional[str] = None
+    # the caller's own reference given with a send, echoed back by the provider
+    # (Wassenger ``reference``), so a sent message meets its queued send exactly
+    reference: Optional[str] = None
 
 
 @dataclass
@@ -116,6 +119,8 @@ class SendResult:
     # WhatsApp's own message id when the provider already knows it: WHAPI's id
     # is one (equal to message_id); Wassenger's queued id differs (its waId).
     whatsapp_message_id: Optional[str] = None
+    # our reference sent with the message, when the provider echoes one back
+    reference: Optional[str] = None
 
 
 @dataclass
@@ -187,6 +192,15 @@ class ParticipantChange:
 
 
 @dataclass
+class AccountHealth:
+    """The provider says the WhatsApp session went up or down (a webhook)."""
+    connected: bool
+    # why, one of: 'online', 'login' (connected); 'offline', 'logout', 'qr', 'error' (not)
+    reason: str
+    status: Optional[str] = None    # the provider's own word, e.g. QR, offline, users.delete
+
+
+@dataclass
 class WebhookBatch:
     """Everything one webhook delivery carried, as canonical records.
 
@@ -206,11 +220,14 @@ class WebhookBatch:
     # the account the delivery is for (WHAPI channel_id, Wassenger device id), so
     # a caller can check it reached the right configuration
     account_id: Optional[str] = None
+    # the session's state when the delivery reports it (the last report wins)
+    health: Optional[AccountHealth] = None
 
     def is_empty(self):
         """True when the delivery carried nothing to store."""
         return not (self.messages or self.statuses or self.edits or self.deletions
-                    or self.participant_changes or self.contacts or self.groups)
+                    or self.participant_changes or self.contacts or self.groups
+                    or self.health)
 
 
 @dataclass

@@ -7,6 +7,7 @@ and get a 24-hex queue id besides WhatsApp's own id (``waId``).
 import itertools
 import logging
 import re
+import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -25,14 +26,15 @@ from .parsing import (
 from .phone import chat_type_of, normalize_phone, parse_jid, person_key, user_id_phone
 from .records import (
     MESSAGE_TYPES, AccountInfo, Chat, Contact, Group, GroupCreation, Media, Member, Message,
-    NumberCheck, ParticipantsResult, SendResult, Skipped, WebhookRegistration,
+    NumberCheck, ParticipantsResult, SendResult, Skipped, StatusUpdate, WebhookRegistration,
 )
 
 _logger = logging.getLogger(__name__)
 
 __all__ = [
     'WassengerClient', 'parse_contact', 'parse_chat', 'parse_group', 'parse_participant',
-    'parse_message', 'message_chat_id', 'queued_status', 'map_ack',
+    'parse_message', 'message_chat_id', 'queued_status', 'queued_failure', 'queued_status_update',
+    'map_ack',
     'WASSENGER_SIGNATURE_HEADER', 'WEBHOOK_EVENTS', 'WEBHOOK_NAME',
 ]
 
@@ -56,9 +58,15 @@ _QUEUE_STATUSES = {'invalid': 'failed', 'removed': 'failed', 'expired': 'failed'
 #: header carrying ``sha256=<hex HMAC-SHA256 of the raw body keyed with the secret>``
 #: (S1 only, unconfirmed by the spec); webhooks.verify_webhook checks it
 WASSENGER_SIGNATURE_HEADER = 'X-Wassenger-Signature'
-# Events our webhook asks for: everything webhooks.parse_webhook reads.
-WEBHOOK_EVENTS = ('message:in:new', 'message:out:new', 'message:out:ack', 'message:update',
-                  'group:update', 'contact:update')
+# Events our webhook asks for: everything webhooks.parse_webhook reads (S2's names).
+# ``message:out:failed``: a queued send that failed (invalid number or media, retries
+# exhausted); ``number:session``: the WhatsApp session went online or offline.
+WEBHOOK_EVENTS = ('message:in:new', 'message:out:new', 'message:out:ack', 'message:out:failed',
+                  'message:update', 'message:reaction', 'group:update', 'contact:update',
+                  'number:session')
+#: prefix of the ``reference`` we send with each message (S2 ``message.reference``,
+#: echoed back on the WhatsApp message: S2 ``ioMessage.reference``, S1)
+REFERENCE_PREFIX = 'odoo-'
 WEBHOOK_NAME = 'Odoo'
 # GET /webhooks pages at most 200 items (S2).
 _WEBHOOK_PAGE_SIZE = 100
@@ -81,8 +89,12 @@ class WassengerClient(HttpClientMixin, ProviderClient):
     # No batch number check: POST /numbers/exists takes one phone (S3).
     capabilities = frozenset((
         'register_webhook', 'create_group', 'update_participants', 'get_invite_code',
-        'revoke_invite_code', 'check_numbers', 'get_contact',
+        'revoke_invite_code', 'check_numbers', 'get_contact', 'get_message_status',
     ))
+    # S2's webhook has no secret and Wassenger's own bot checks none (S6); only S1
+    # describes X-Wassenger-Signature: the URL key authenticates, a signature is
+    # verified when one comes (webhooks.webhook_signature)
+    webhook_signature_optional = True
 
     def __init__(self, token, *args, **settings):
         super().__init__(token, *args, **settings)
@@ -372,6 +384,9 @@ class WassengerClient(HttpClientMixin, ProviderClient):
         return file_id
 
     def _post_message(self, payload):
+        # Our reference rides along and comes back on the WhatsApp message
+        # (``reference``): the queued send meets its message exactly.
+        reference = payload.setdefault('reference', REFERENCE_PREFIX + uuid.uuid4().hex)
         reply = self._transport.request('POST', '/messages', json_body=payload, expect=dict)
         queue_id = as_text(reply.get('id'))
         if not queue_id:
@@ -381,12 +396,15 @@ class WassengerClient(HttpClientMixin, ProviderClient):
             status=queued_status(reply) or 'pending',
             timestamp=parse_time(reply.get('createdAt')),
             whatsapp_message_id=as_text(reply.get('waId')),
+            reference=as_text(reply.get('reference')) or reference,
         )
 
     def get_message_status(self, message_id):
-        """Status of a message sent through the API, by its queue id."""
+        """``GET /messages/{id}`` of a queued message (S2 ``message``): ``deliveryStatus``
+        or ``status``, WhatsApp's ``waId`` once known, ``failureReason`` of a failure."""
+        self._require('get_message_status')
         reply = self._get('/messages/%s' % path_segment(message_id))
-        return queued_status(reply)
+        return queued_status_update(reply, message_id)
 
     # -- webhooks -------------------------------------------------------------------
 
@@ -646,9 +664,40 @@ def _invite_of(reply):
 
 
 def queued_status(reply):
-    """Canonical status of a queued message (``deliveryStatus``, else ``status``)."""
-    return (map_value(reply.get('deliveryStatus'), _DELIVERY_STATUSES)
-            or map_value(reply.get('status'), _QUEUE_STATUSES))
+    """Canonical status of a queued message (``deliveryStatus``, else ``status``).
+
+    A terminal queue ``status`` (failed, invalid, expired, removed) wins over a
+    ``deliveryStatus`` still at its default ``queued``.
+    """
+    queue = map_value(reply.get('status'), _QUEUE_STATUSES)
+    if queue == 'failed':
+        return queue
+    return map_value(reply.get('deliveryStatus'), _DELIVERY_STATUSES) or queue
+
+
+def queued_failure(reply):
+    """Why a queued message failed, as one sentence: ``failureReason`` (S2), else an
+    ``error`` object or text, else the queue status words (the spec's failed example
+    carries no reason at all)."""
+    error = reply.get('error')
+    if isinstance(error, dict):
+        error = as_text(error.get('message')) or as_text(error.get('reason')) or as_text(error.get('code'))
+    reason = as_text(reply.get('failureReason')) or as_text(error)
+    if reason:
+        return reason
+    words = [as_text(reply.get(key)) for key in ('status', 'deliveryStatus')]
+    words = [word for word in dict.fromkeys(words) if word]
+    return 'Wassenger could not deliver the message (%s)' % (', '.join(words) or 'failed')
+
+
+def queued_status_update(reply, message_id=None):
+    """A StatusUpdate of a queued message (S2 ``message``), keyed on its queue id."""
+    status = queued_status(reply)
+    return StatusUpdate(
+        message_id=as_text(reply.get('id')) or message_id, status=status,
+        timestamp=parse_time(reply.get('failedAt') if status == 'failed' else reply.get('sentAt')),
+        alt_message_id=as_text(reply.get('waId')),
+        error=queued_failure(reply) if status == 'failed' else None)
 
 
 def map_ack(word):
@@ -832,6 +881,7 @@ def parse_message(item):
         media=media,
         status=status,
         quoted_id=quoted_id,
+        reference=as_text(item.get('reference')),
     )
 
 

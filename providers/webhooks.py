@@ -26,15 +26,16 @@ from .errors import BadPayloadError, ConfigurationError
 from .parsing import ItemError, as_bool, as_text, build_page, parse_time, require_dict, require_text
 from .phone import chat_key, parse_jid, person_key
 from .records import (
-    PARTICIPANT_ACTIONS, Contact, Group, Message, MessageDeletion, MessageEdit,
+    PARTICIPANT_ACTIONS, AccountHealth, Contact, Group, Message, MessageDeletion, MessageEdit,
     ParticipantChange, Skipped, StatusUpdate, WebhookBatch,
 )
 
 _logger = logging.getLogger(__name__)
 
 __all__ = [
-    'verify_webhook', 'parse_webhook', 'WHAPI_SECRET_HEADER', 'WASSENGER_SIGNATURE_HEADER',
-    'WEBHOOK_PROVIDERS',
+    'verify_webhook', 'webhook_signature', 'parse_webhook', 'WHAPI_SECRET_HEADER',
+    'WASSENGER_SIGNATURE_HEADER', 'WEBHOOK_PROVIDERS', 'SIGNATURE_VALID', 'SIGNATURE_INVALID',
+    'SIGNATURE_ABSENT',
 ]
 
 # Wassenger signs the raw body: ``sha256=<hex HMAC-SHA256 keyed with the secret>``.
@@ -46,24 +47,36 @@ _LABELS = {'whapi': 'WHAPI', 'wassenger': 'Wassenger'}
 
 # -- verification ----------------------------------------------------------------------
 
+#: what :func:`webhook_signature` finds on a delivery
+SIGNATURE_VALID, SIGNATURE_INVALID, SIGNATURE_ABSENT = 'valid', 'invalid', 'absent'
+
+
 def verify_webhook(provider, raw_body, headers, secret):
     """True only when ``headers`` prove the delivery comes from the provider.
 
     ``headers``: any mapping (or list of pairs); names are matched
     case-insensitively. An empty or missing ``secret`` never verifies.
     """
+    return webhook_signature(provider, raw_body, headers, secret) == SIGNATURE_VALID
+
+
+def webhook_signature(provider, raw_body, headers, secret):
+    """``'absent'`` when the delivery carries no signature (WHAPI: no secret header),
+    ``'valid'`` when it proves knowledge of ``secret``, else ``'invalid'`` (a
+    signature that cannot be checked, for want of a ``secret``, is invalid)."""
     _check_provider(provider)
-    if not secret:
-        return False
-    key = _to_bytes(secret)
-    if provider == 'whapi':
-        given = _header(headers, WHAPI_SECRET_HEADER)
-        if given is None:
-            return False
-        return hmac.compare_digest(_to_bytes(given.strip()), key)
-    given = _header(headers, WASSENGER_SIGNATURE_HEADER)
+    name = WHAPI_SECRET_HEADER if provider == 'whapi' else WASSENGER_SIGNATURE_HEADER
+    given = _header(headers, name)
     if given is None:
-        return False
+        return SIGNATURE_ABSENT
+    if secret and _signature_matches(provider, raw_body, given, _to_bytes(secret)):
+        return SIGNATURE_VALID
+    return SIGNATURE_INVALID
+
+
+def _signature_matches(provider, raw_body, given, key):
+    if provider == 'whapi':
+        return hmac.compare_digest(_to_bytes(given.strip()), key)
     signature = given.strip()
     if '=' in signature:
         scheme, _sep, signature = signature.partition('=')
@@ -237,14 +250,56 @@ def _parse_whapi(payload):
         if not isinstance(items, list):
             raise BadPayloadError('WHAPI webhook: "%s" is not a list' % key)
         _collect(batch, items, parse_item, kind, _raw_id)
+    batch.health = _whapi_health(payload, event)
     if payload.get('messages_removed_all') is not None:
         # "Clear chat" on our own phone: not a deletion for everyone; nothing to store.
         batch.ignored_events.append('messages.delete (chat cleared)')
-    elif not present:
+    elif not present and batch.health is None:
         batch.ignored_events.append(_whapi_event_name(event))
     for message in batch.messages:
         _add_event_id(batch, message.message_id)
     return batch
+
+
+# Channel states (W2 ``ChannelStatus``; W6 adds STOP and SYNC_ERROR) that mean the
+# account cannot work until someone acts; INIT and LAUNCH are passing states.
+_WHAPI_DOWN_STATES = {'QR': 'qr', 'NOT_INIT': 'error', 'ERROR': 'error', 'STOP': 'error',
+                      'SYNC_ERROR': 'error'}
+# status.code of the texts above, for a payload with a code only (W6 examples; 4 inferred)
+_WHAPI_STATE_CODES = {1: 'INIT', 2: 'LAUNCH', 3: 'QR', 4: 'AUTH', 5: 'ERROR'}
+
+
+def _whapi_health(payload, event):
+    """AccountHealth of a ``channel`` event (``health.status``) or a ``users`` event
+    (``post`` = logged in, ``delete`` = logged out, W6), else None."""
+    event = _dict(event)
+    kind = (as_text(event.get('type')) or '').lower()
+    method = (as_text(event.get('event')) or as_text(event.get('method')) or '').lower()
+    if kind == 'users' or (not kind and isinstance(payload.get('user'), dict)):
+        if method == 'delete':
+            return AccountHealth(connected=False, reason='logout', status='users.delete')
+        if method == 'post':
+            return AccountHealth(connected=True, reason='login', status='users.post')
+        return None
+    health = payload.get('health')
+    if not isinstance(health, dict):
+        return None
+    status = health.get('status')
+    if isinstance(status, dict):
+        text = as_text(status.get('text'))
+        if not text:
+            try:
+                text = _WHAPI_STATE_CODES.get(int(status.get('code')))
+            except (TypeError, ValueError):
+                text = None
+    else:
+        text = as_text(status)
+    text = (text or '').strip().upper()
+    if text == 'AUTH':
+        return AccountHealth(connected=True, reason='online', status=text)
+    if text in _WHAPI_DOWN_STATES:
+        return AccountHealth(connected=False, reason=_WHAPI_DOWN_STATES[text], status=text)
+    return None
 
 
 def _whapi_event_name(event):
@@ -452,6 +507,13 @@ def _wassenger_event(batch, item):
         batch.ignored_events.append(event)
         return
     kind, parse = handler
+    if kind == 'health':
+        health = parse(event, item)
+        if health is None:
+            batch.ignored_events.append(event)
+        else:
+            batch.health = health
+        return
     try:
         _add(batch, parse(event, item))
     except ItemError as exc:
@@ -539,6 +601,8 @@ def _wassenger_status(event, item):
         raise ItemError('missing or invalid id')
     error = (_error_reason(data.get('error')) or as_text(data.get('failureReason'))
              or _error_reason(data.get('errors')))
+    if status == 'failed' and not error and queued:
+        error = wassenger.queued_failure(data)
     return StatusUpdate(message_id=message_id, status=status,
                         timestamp=_wassenger_event_time(item), recipient_id=_wassenger_recipient(data),
                         error=error if status == 'failed' else None, alt_message_id=alt_id)
@@ -633,9 +697,42 @@ def _wassenger_contact(event, item):
     return wassenger.parse_contact(_with_wid(source))
 
 
+# ``number:session`` words (S2 device ``session.status``) for a session that works
+# and for one that needs someone; the others (loading, authorizing, new,
+# timeout_sync...) pass by themselves and change nothing.
+_SESSION_UP = ('online',)
+_SESSION_DOWN = {'offline': 'offline', 'timeout': 'offline', 'disconnected': 'offline',
+                 'conflict': 'offline', 'blocked': 'error', 'error': 'error',
+                 'authorize': 'qr', 'unpaired': 'qr', 'removed': 'error'}
+
+
+def _wassenger_session(event, item):
+    """``number:session`` (payload shape unconfirmed: S2 names the event only).
+
+    Read the session state from ``data.status``, ``data.session`` (text or
+    ``{status}``), ``data.session.status`` of a device object, or the
+    delivery's ``device.session.status``.
+    """
+    data = _dict(item.get('data'))
+    candidates = [data.get('status'), data.get('session'), _dict(data.get('device')).get('session'),
+                  _dict(item.get('device')).get('session'), item.get('session')]
+    for value in candidates:
+        if isinstance(value, dict):
+            value = value.get('status')
+        word = (as_text(value) or '').strip().lower()
+        if word in _SESSION_UP:
+            return AccountHealth(connected=True, reason='online', status=word)
+        if word in _SESSION_DOWN:
+            return AccountHealth(connected=False, reason=_SESSION_DOWN[word], status=word)
+    return None
+
+
 _WASSENGER_HANDLERS = {
     'message:in:new': ('message', _wassenger_new_message),
     'message:out:new': ('message', _wassenger_new_message),
+    # a reaction is a message of type ``reaction`` naming the message it reacts to
+    'message:reaction': ('message', _wassenger_new_message),
+    'number:session': ('health', _wassenger_session),
     'message:out:ack': ('status', _wassenger_ack),
     'message:update': ('message_update', _wassenger_update),
     'group:update': ('group', _wassenger_group),

@@ -18,7 +18,8 @@ from .parsing import (
 from .phone import chat_key, chat_type_of, normalize_phone, parse_jid, person_key, user_id_phone
 from .records import (
     MESSAGE_STATUSES, MESSAGE_TYPES, AccountInfo, Chat, Contact, Group, GroupCreation, Media,
-    Member, Message, NumberCheck, ParticipantsResult, SendResult, Skipped, WebhookRegistration,
+    Member, Message, NumberCheck, ParticipantsResult, SendResult, Skipped, StatusUpdate,
+    WebhookRegistration,
 )
 
 _logger = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ WEBHOOK_EVENTS = (
     ('statuses', 'post'), ('statuses', 'put'),
     ('groups', 'post'), ('groups', 'put'), ('groups', 'patch'),
     ('contacts', 'post'), ('contacts', 'patch'),
+    # account health: login / logout, and the channel's state (QR needed, error...)
+    ('users', 'post'), ('users', 'delete'), ('channel', 'post'),
 )
 #: numbers per POST /contacts check: small enough that a blocking check of one
 #: chunk answers within the read timeout (the API states no batch limit)
@@ -86,7 +89,10 @@ class WhapiClient(HttpClientMixin, ProviderClient):
     capabilities = frozenset((
         'register_webhook', 'create_group', 'update_participants', 'get_invite_code',
         'revoke_invite_code', 'check_numbers', 'check_numbers_batch', 'get_contact', 'mark_read',
+        'get_message_status',
     ))
+    # SenderAudio, SenderVoice and the sticker send have no ``caption`` (W2)
+    captionless_media_types = frozenset(('audio', 'voice', 'sticker'))
 
     def _auth_headers(self, token):
         return {'Authorization': 'Bearer %s' % token}
@@ -270,9 +276,12 @@ class WhapiClient(HttpClientMixin, ProviderClient):
         if quoted_id:
             payload['quoted'] = quoted_id
         payload['media'] = url if url is not None else data_uri(file_bytes, mime_type)
-        if caption:
+        # Fields as each Sender* schema declares them (W2): ``caption`` on images,
+        # videos, GIFs and documents only (a caller sends an audio's caption as a
+        # text of its own: see captionless_media_types); ``filename`` on documents only.
+        if caption and kind not in self.captionless_media_types:
             payload['caption'] = caption
-        if file_name:
+        if file_name and kind == 'document':
             payload['filename'] = file_name
         if mime_type:
             payload['mime_type'] = mime_type
@@ -281,8 +290,11 @@ class WhapiClient(HttpClientMixin, ProviderClient):
         return _parse_send_reply(reply, path)
 
     def get_message_status(self, message_id):
+        """``GET /messages/{MessageID}`` -> StatusUpdate of its ``status``."""
+        self._require('get_message_status')
         body = self._get('/messages/%s' % path_segment(message_id))
-        return map_status(body.get('status'))
+        return StatusUpdate(message_id=as_text(body.get('id')) or message_id,
+                            status=map_status(body.get('status')))
 
     def download_media(self, media, sink, max_bytes=None):
         """``GET /media/{MediaID}``: the id of the message's media container."""

@@ -23,3 +23,4 @@ from . import test_discuss
 from . import test_templates
 from . import test_outbox
 from . import test_sync_screens
+from . import test_statuses_and_health

@@ -43,6 +43,10 @@ class FakeAccount(object):
         self.downloads = []         # media ids downloaded
         self.sent_quotes = []       # quoted id of each send (None when none)
         self.marked_read = []       # (chat id, message id) marked read
+        self.echo_references = False  # sends answer with a reference (as Wassenger's do)
+        self.queue_statuses = {}    # sent id -> StatusUpdate get_message_status answers
+        self.status_asked = []      # ids get_message_status was asked about
+        self.issues_no_secret = False  # register_webhook answers no secret (as Wassenger's spec)
 
     def add_contacts(self, count, start=0, prefix='3460000'):
         for number in range(start, start + count):
@@ -144,7 +148,16 @@ class FakeProviderClient(object):
             raise providers.RequestRejectedError(self.account.refuse_sends_to[to], 403)
         self.account.sent.append((to, text, file_name))
         self.account.sent_quotes.append(quoted_id)
-        return providers.SendResult(message_id='sent-%d' % len(self.account.sent), status='pending')
+        number = len(self.account.sent)
+        return providers.SendResult(message_id='sent-%d' % number, status='pending',
+                                    reference='ref-%d' % number if self.account.echo_references else None)
+
+    def get_message_status(self, message_id):
+        self._call('message_status')
+        self.account.status_asked.append(message_id)
+        if message_id not in self.account.queue_statuses:
+            raise providers.NotFoundError('Message not found', 404)
+        return self.account.queue_statuses[message_id]
 
     def download_media(self, media, sink, max_bytes=None):
         """As the real clients: streamed in chunks, the cap enforced, faults per media id."""
@@ -169,7 +182,8 @@ class FakeProviderClient(object):
     def register_webhook(self, url, secret):
         self._call('register_webhook')
         self.account.webhook = (url, secret)
-        return providers.WebhookRegistration(webhook_id='hook-1', secret=secret, url=url)
+        return providers.WebhookRegistration(
+            webhook_id='hook-1', secret=None if self.account.issues_no_secret else secret, url=url)
 
 
     def get_contact(self, contact_id):

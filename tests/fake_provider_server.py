@@ -294,8 +294,65 @@ class FakeAccount(object):
         event = 'message:out:new' if message['from_me'] else 'message:in:new'
         body = json.dumps({'id': 'evt-%s' % message['id'], 'event': event, 'device': {'id': self.device_id},
                            'data': self._wassenger_message(message)}).encode()
-        signature = 'sha256=' + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        return body, {'Content-Type': 'application/json', 'X-Wassenger-Signature': signature}
+        return body, _wassenger_headers(body, secret)
+
+    # -- provider events beyond messages (issue 23): each a small function ------------------
+    def queue_message(self, phone, text, status='queued', delivery_status='queued', wa_id=None,
+                      failure_reason=None, reference=None):
+        """A Wassenger queued message (S2 ``message``), as ``GET /messages/{id}`` serves it;
+        returns its 24-hex id."""
+        queued = _queued_messages(self)
+        queue_id = '%024x' % (0x5bf612faa893b00016c00000 + len(queued) + 1)
+        queued[queue_id] = {'id': queue_id, 'phone': phone, 'message': text, 'status': status,
+                            'deliveryStatus': delivery_status, 'waId': wa_id, 'reference': reference,
+                            'failureReason': failure_reason, 'createdAt': _iso(END_TIME),
+                            'device': {'id': self.device_id}}
+        return queue_id
+
+    def update_queued(self, queue_id, **fields):
+        _queued_messages(self)[queue_id].update(fields)
+
+    def failed_send_delivery(self, queue_id, reason=None, secret=None):
+        """Wassenger's ``message:out:failed`` as S2 shows it: payload B, an array of
+        ``{event, date, entity, entityId, entityUrl, user, data}`` (data: the queued
+        message). Unsigned unless ``secret`` is given."""
+        self.update_queued(queue_id, status='failed', deliveryStatus='failed', failureReason=reason,
+                           failedAt=_iso(END_TIME + 60))
+        data = dict((key, value) for key, value in _queued_messages(self)[queue_id].items() if value is not None)
+        body = json.dumps([{'event': 'message:out:failed', 'date': _iso(END_TIME + 60), 'entity': 'message',
+                            'entityId': queue_id, 'entityUrl': 'https://api.wassenger.com/v1/messages/' + queue_id,
+                            'user': '5bd75ab235623e00162a73dc', 'data': data}]).encode()
+        return body, _wassenger_headers(body, secret)
+
+    def session_delivery(self, session_status, secret=None):
+        """Wassenger's ``number:session`` (S2 names the event only: this shape, payload A with
+        the device's ``session.status`` in ``data``, is an assumption)."""
+        body = json.dumps({'id': 'evt-session-%s' % session_status, 'object': 'device', 'event': 'number:session',
+                           'created': END_TIME, 'device': {'id': self.device_id, 'phone': '+' + self.own},
+                           'data': {'id': self.device_id, 'session': {'status': session_status}}}).encode()
+        return body, _wassenger_headers(body, secret)
+
+    def health_delivery(self, secret, status_text=None, user_method=None):
+        """WHAPI's account events (W6): ``channel.post`` with ``health.status{code, text}``, or
+        ``users.post`` (login) / ``users.delete`` (logout) with ``user{id, name}``."""
+        if user_method:
+            payload = {'user': {'id': self.own, 'name': 'Fake %d' % self.seed},
+                       'event': {'type': 'users', 'event': user_method}}
+        else:
+            codes = {'INIT': 1, 'LAUNCH': 2, 'QR': 3, 'AUTH': 4, 'ERROR': 5}
+            payload = {'health': {'start_at': END_TIME - 60, 'uptime': 60, 'version': 'fake',
+                                  'status': {'code': codes.get(status_text, 0), 'text': status_text}},
+                       'event': {'type': 'channel', 'event': 'post'}}
+        payload['channel_id'] = 'FAKE-%d' % self.seed
+        body = json.dumps(payload).encode()
+        return body, {'Content-Type': 'application/json', 'X-Odoo-Webhook-Secret': secret}
+
+    def _wassenger_queued(self, queue_id):
+        """``GET /messages/{id}``: the queued message (S2 ``message``), 404 when unknown."""
+        queued = _queued_messages(self).get(queue_id)
+        if queued is None:
+            return self._error(404, 'Message not found')
+        return Reply(200, dict((key, value) for key, value in queued.items() if value is not None))
 
     def mutate_message(self, index, **changes):
         """Change a generated message (e.g. status='read', body='edited')."""
@@ -586,6 +643,9 @@ class FakeAccount(object):
             return self._error(404, 'Not found')
         path = path[len(WASSENGER_PREFIX):]
         device = self.device_id
+        queued = re.match(r'^/messages/([0-9a-f]{24})$', path)
+        if queued:
+            return self._wassenger_queued(queued.group(1))
         if path == '/devices':
             return Reply(200, [self._wassenger_device()])
         match = re.match(r'^/devices/([^/]+)(/.*)?$', path) or re.match(r'^/chat/([^/]+)(/.*)?$', path)
@@ -773,6 +833,23 @@ class _TsView(object):
 
     def __getitem__(self, position):
         return self.sequence._ts(position)
+
+
+def _queued_messages(account):
+    """The Wassenger queued messages of an account (queue id -> S2 ``message``)."""
+    if not hasattr(account, 'queued_messages'):
+        account.queued_messages = {}
+    return account.queued_messages
+
+
+def _wassenger_headers(body, secret):
+    """A Wassenger delivery's headers: signed (S1's scheme) only when a secret is given,
+    as S2 and Wassenger's own bot describe none."""
+    headers = {'Content-Type': 'application/json'}
+    if secret:
+        headers['X-Wassenger-Signature'] = 'sha256=' + hmac.new(
+            secret.encode(), body, hashlib.sha256).hexdigest()
+    return headers
 
 
 def _parse_iso(text):

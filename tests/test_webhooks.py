@@ -208,7 +208,11 @@ class TestWebhooks(WebhookCase):
         self.assertEqual(reply.status, 'read')
 
     @mute_logger(CONTROLLER_LOGGER)
-    def test_wassenger_unsigned_payload_rejected(self):
+    def test_wassenger_unsigned_payload_rejected_once_signed(self):
+        # Wassenger may not sign at all (S2, S6): the URL key authenticates until a
+        # signed delivery has arrived; from then on, unsigned ones are refused
+        self.assertEqual(self._post(self.wassenger, {'event': 'status:update', 'data': {}}).status_code, 200)
+        self.assertEqual(self._post_wassenger({'event': 'status:update', 'data': {}}).status_code, 200)
         response = self._post(self.wassenger, {'event': 'message:in:new', 'data': {}})
         self.assertEqual(response.status_code, 401)
         self.assertFalse(self.Message.search([]))

@@ -35,6 +35,7 @@ class WhatsappSendMessage(models.TransientModel):
     res_ids = fields.Char(string='Record IDs', readonly=True, help='Comma-separated ids of the records sent to.')
     record_count = fields.Integer(compute='_compute_record_count')
     optout_warning = fields.Text(compute='_compute_optout_warning')
+    caption_warning = fields.Text(compute='_compute_caption_warning')
     attachment_name = fields.Char(string='File Name')
     state = fields.Selection([('draft', 'Draft'), ('done', 'Done')], default='draft')
     result_message = fields.Text(readonly=True)
@@ -113,6 +114,17 @@ class WhatsappSendMessage(models.TransientModel):
             blocked = Blacklist._whatsapp_blocked([number for number in numbers if number])
             wizard.optout_warning = _('Opted out of messages (phone blacklist): %s. Send only if they asked you to.') \
                 % ', '.join('%s (%s)' % (numbers[number], number) for number in sorted(blocked)) if blocked else False
+
+    @api.depends('configuration_id', 'attachment', 'attachment_name', 'body')
+    def _compute_caption_warning(self):
+        for wizard in self:
+            media = wizard._media() if wizard.attachment and (wizard.body or '').strip() else None
+            if media and wizard.configuration_id and wizard.configuration_id._caption_sent_apart(media[2]):
+                wizard.caption_warning = _(
+                    'WhatsApp shows no caption under an audio file or a voice note with this account\'s provider: '
+                    'your text will be sent as a separate message right after the file.')
+            else:
+                wizard.caption_warning = False
 
     @api.model
     def _action_open(self, partners=None, contacts=None, groups=None):

@@ -1,6 +1,8 @@
 """Wassenger client: every operation against the local fake server."""
 from datetime import datetime, timedelta, timezone
 
+import re
+
 import pytest
 
 from conftest import TOKEN, Reply, wassenger_pages
@@ -488,8 +490,11 @@ QUEUED = {'id': '65a1b2c3d4e5f6a7b8c9d0e1', 'waId': '3EB03EBAF8863B70BA00AF', 's
 def test_send_text_targets(server, sleeps, to, target):
     server.route('POST', '/messages', Reply(201, QUEUED))
     result = client_for(server, sleeps).send_text(to, 'Hola 👋 שלום')
-    expected = dict(target, message='Hola 👋 שלום', device=DEVICE)
-    assert server.requests[0].json == expected
+    sent = dict(server.requests[0].json)
+    reference = sent.pop('reference')
+    assert sent == dict(target, message='Hola 👋 שלום', device=DEVICE)
+    # our own reference rides along, and is what the send answers with
+    assert re.match(r'^odoo-[0-9a-f]{32}$', reference) and result.reference == reference
     assert result.message_id == '65a1b2c3d4e5f6a7b8c9d0e1'
     assert result.whatsapp_message_id == '3EB03EBAF8863B70BA00AF'
     assert result.status == 'pending' and result.timestamp == BASE
@@ -520,8 +525,10 @@ def test_send_provider_errors(server, sleeps):
 def test_send_media_url_with_caption(server, sleeps):
     server.route('POST', '/messages', Reply(201, QUEUED))
     client_for(server, sleeps).send_media('120363000000000001@g.us', url='https://x.io/a.jpg', caption='cap ✨')
-    assert server.requests[0].json == {'group': '120363000000000001@g.us', 'device': DEVICE,
-                                       'media': {'url': 'https://x.io/a.jpg'}, 'message': 'cap ✨'}
+    sent = server.requests[0].json
+    assert sent.pop('reference').startswith('odoo-')
+    assert sent == {'group': '120363000000000001@g.us', 'device': DEVICE,
+                    'media': {'url': 'https://x.io/a.jpg'}, 'message': 'cap ✨'}
 
 
 def test_send_media_bytes_uploads_first(server, sleeps):
@@ -532,9 +539,10 @@ def test_send_media_bytes_uploads_first(server, sleeps):
     upload = server.calls('POST', '/files')[0]
     assert upload.headers['Content-Type'].startswith('multipart/form-data')
     assert b'name="file"; filename="note.ogg"' in upload.body and b'OggS\x00data' in upload.body
-    assert server.calls('POST', '/messages')[0].json == {
-        'phone': '+34600111222', 'device': DEVICE,
-        'media': {'file': 'f' * 24, 'filename': 'note.ogg', 'format': 'ptt'}}
+    sent = server.calls('POST', '/messages')[0].json
+    assert sent.pop('reference').startswith('odoo-')
+    assert sent == {'phone': '+34600111222', 'device': DEVICE,
+                    'media': {'file': 'f' * 24, 'filename': 'note.ogg', 'format': 'ptt'}}
     assert result.message_id == QUEUED['id']
 
 
@@ -567,8 +575,23 @@ def test_upload_rejected(server, sleeps):
 ])
 def test_get_message_status(server, sleeps, reply, expected):
     server.route('GET', '/messages/.*', dict(reply, id=QUEUED['id']))
-    assert client_for(server, sleeps).get_message_status(QUEUED['id']) == expected
+    update = client_for(server, sleeps).get_message_status(QUEUED['id'])
+    assert (update.message_id, update.status) == (QUEUED['id'], expected)
     assert server.requests[0].path == '/messages/' + QUEUED['id']
+
+
+def test_get_message_status_names_the_whatsapp_id_and_the_failure():
+    """S2 ``message``: ``waId`` once delivered; ``failureReason`` of a failed send; a
+    failed queue ``status`` wins over a ``deliveryStatus`` left at ``queued``."""
+    from providers.wassenger import queued_status_update
+    sent = queued_status_update(dict(QUEUED, status='processed', deliveryStatus='delivered'))
+    assert (sent.message_id, sent.status, sent.alt_message_id, sent.error) == (
+        QUEUED['id'], 'delivered', QUEUED['waId'], None)
+    failed = queued_status_update({'id': QUEUED['id'], 'status': 'failed', 'deliveryStatus': 'queued',
+                                   'failureReason': 'Phone number does not exist on WhatsApp'})
+    assert (failed.status, failed.error) == ('failed', 'Phone number does not exist on WhatsApp')
+    silent = queued_status_update({'id': QUEUED['id'], 'status': 'invalid', 'deliveryStatus': 'failed'})
+    assert silent.status == 'failed' and 'invalid' in silent.error
 
 
 def test_get_message_status_404(server, sleeps):
@@ -592,7 +615,8 @@ def test_register_webhook_creates(server, sleeps):
     [post] = server.calls('POST', '/webhooks')
     assert post.json == {'name': 'Odoo', 'url': 'https://odoo.example/h', 'device': DEVICE,
                          'events': ['message:in:new', 'message:out:new', 'message:out:ack',
-                                    'message:update', 'group:update', 'contact:update']}
+                                    'message:out:failed', 'message:update', 'message:reaction',
+                                    'group:update', 'contact:update', 'number:session']}
     assert server.calls('GET', '/webhooks')[0].query['page'] == '0'
 
 

@@ -319,7 +319,8 @@ def test_whapi_groups_and_contacts():
 @pytest.mark.parametrize('payload, name', [
     (whapi_event('chats', 'post', chats=[{'id': '34600111222@s.whatsapp.net', 'type': 'contact'}]), 'chats.post'),
     (whapi_event('presences', 'post', presences=[{'contact_id': '34600111222', 'status': 'online'}]), 'presences.post'),
-    (whapi_event('channel', 'post', health={'status': {'code': 4, 'text': 'AUTH'}}), 'channel.post'),
+    # a passing state (W6: LAUNCH = connecting) changes nothing
+    (whapi_event('channel', 'post', health={'status': {'code': 2, 'text': 'LAUNCH'}}), 'channel.post'),
     ({'event': {'type': 'calls', 'method': 'post'}, 'calls': []}, 'calls.post'),
 ])
 def test_whapi_unknown_events_are_ignored(payload, name):
@@ -499,8 +500,8 @@ def test_wassenger_contact_update():
 
 
 def test_wassenger_unknown_event_is_ignored():
-    batch = parse_webhook('wassenger', body_of(wass_event('message:reaction', wass_message())))
-    assert batch.is_empty() and batch.ignored_events == ['message:reaction']
+    batch = parse_webhook('wassenger', body_of(wass_event('status:update', wass_message())))
+    assert batch.is_empty() and batch.ignored_events == ['status:update']
     assert batch.event_ids == ['6617d0f0a1b2c3d4e5f60718']
 
 
@@ -520,3 +521,101 @@ def test_json_nested_too_deeply_is_a_bad_payload(provider):
 def test_brackets_inside_strings_do_not_count_as_nesting():
     from providers.webhooks import _nesting_depth
     assert _nesting_depth('{"a": "[[[[{{{{\\"]]", "b": [1, {"c": []}]}') == 4
+
+
+# -- issue 23: statuses, signatures and account health --------------------------------------
+
+def spec_failed_item(queue_id='5bf612faa893b00016c0f13d', **data):
+    """S2's ``message:out:failed`` example (payload B): no reason field at all."""
+    queued = {'id': queue_id, 'phone': '+1234567890', 'status': 'failed', 'deliveryStatus': 'failed',
+              'createdAt': '2022-11-22T02:22:50.955Z', 'failedAt': None, 'webhookStatus': 'pending',
+              'message': 'This is an automated message sent from the API', 'priority': 'normal',
+              'retry': {'count': 1, 'lastRetryAt': '2022-11-22T02:25:58.414Z'},
+              'device': {'id': '3bf5d1ff2ff2bd001696ac42', 'session': {'status': 'online'}}}
+    queued.update(data)
+    return {'event': 'message:out:failed', 'date': '2018-12-08T15:01:48.518Z', 'entity': 'message',
+            'entityId': queue_id, 'entityUrl': 'https://api.wassenger.com/v1/messages/' + queue_id,
+            'user': '5bd75ab235623e00162a73dc', 'data': queued}
+
+
+def test_wassenger_failed_send_without_reason_still_says_why():
+    batch = parse_webhook('wassenger', body_of([spec_failed_item()]))
+    [failed] = batch.statuses
+    assert (failed.message_id, failed.status) == ('5bf612faa893b00016c0f13d', 'failed')
+    assert failed.error and 'failed' in failed.error
+    batch = parse_webhook('wassenger', body_of([spec_failed_item(failureReason='Invalid phone number')]))
+    assert batch.statuses[0].error == 'Invalid phone number'
+
+
+def test_wassenger_reaction_event_is_a_reaction_message():
+    reaction = wass_message('3EB0REACT', type='reaction', body='',
+                            reaction={'message': '3EB0TARGET', 'emoji': '👍'})
+    batch = parse_webhook('wassenger', body_of(wass_event('message:reaction', reaction)))
+    [message] = batch.messages
+    assert (message.message_type, message.quoted_id, message.body) == ('reaction', '3EB0TARGET', '👍')
+    assert batch.ignored_events == []
+
+
+def test_wassenger_echoed_reference_is_read():
+    batch = parse_webhook('wassenger', body_of(wass_event(
+        'message:out:new', wass_message('3EB0OUT', flow='outbound', reference='odoo-abc'))))
+    assert batch.messages[0].reference == 'odoo-abc'
+
+
+@pytest.mark.parametrize('data, connected, reason', [
+    ({'status': 'offline'}, False, 'offline'),
+    ({'session': 'online'}, True, 'online'),
+    ({'session': {'status': 'authorize'}}, False, 'qr'),
+    ({'device': {'id': DEVICE, 'session': {'status': 'timeout'}}}, False, 'offline'),
+    ({}, True, 'online'),  # read from the delivery's own device object
+])
+def test_wassenger_number_session(data, connected, reason):
+    device = {'id': DEVICE, 'session': {'status': 'online'}}
+    batch = parse_webhook('wassenger', body_of(wass_event('number:session', data, device=device)))
+    assert (batch.health.connected, batch.health.reason) == (connected, reason)
+    assert not batch.is_empty() and batch.ignored_events == []
+
+
+def test_wassenger_number_session_passing_state_changes_nothing():
+    batch = parse_webhook('wassenger', body_of(wass_event('number:session', {'status': 'loading'},
+                                                          device=DEVICE)))
+    assert batch.health is None and batch.ignored_events == ['number:session']
+
+
+@pytest.mark.parametrize('payload, connected, reason', [
+    # W6 examples: users.post = login, users.delete = logout
+    (whapi_event('users', 'post', user={'id': '61371989950', 'name': 'Jonathan'}), True, 'login'),
+    (whapi_event('users', 'delete', user={'id': '61371989950', 'name': 'Jonathan'}), False, 'logout'),
+    # channel.post with health.status (W2 ChannelStatus, W6)
+    (whapi_event('channel', 'post', health={'start_at': 1713774883, 'uptime': 78,
+                                            'status': {'code': 3, 'text': 'QR'}}), False, 'qr'),
+    (whapi_event('channel', 'post', health={'status': {'code': 5, 'text': 'ERROR'}}), False, 'error'),
+    (whapi_event('channel', 'post', health={'status': {'code': 4}}), True, 'online'),
+    (whapi_event('channel', 'post', health={'status': {'text': 'STOP'}}), False, 'error'),
+])
+def test_whapi_account_health(payload, connected, reason):
+    batch = parse_webhook('whapi', body_of(payload))
+    assert (batch.health.connected, batch.health.reason) == (connected, reason)
+    assert batch.ignored_events == [] and not batch.is_empty()
+
+
+def test_webhook_signature_absent_valid_invalid():
+    from providers import webhook_signature
+    raw = body_of([spec_failed_item()])
+    assert webhook_signature('wassenger', raw, {}, SECRET) == 'absent'
+    assert webhook_signature('wassenger', raw, {}, None) == 'absent'
+    assert webhook_signature('wassenger', raw, {WASSENGER_SIGNATURE_HEADER: signed(raw)}, SECRET) == 'valid'
+    assert webhook_signature('wassenger', raw, {WASSENGER_SIGNATURE_HEADER: signed(raw, 'x')}, SECRET) == 'invalid'
+    # a signature we cannot check (no secret known) is not taken on trust
+    assert webhook_signature('wassenger', raw, {WASSENGER_SIGNATURE_HEADER: signed(raw)}, None) == 'invalid'
+    assert webhook_signature('whapi', raw, {WHAPI_SECRET_HEADER: SECRET}, SECRET) == 'valid'
+    assert webhook_signature('whapi', raw, {WHAPI_SECRET_HEADER: 'nope'}, SECRET) == 'invalid'
+    assert webhook_signature('whapi', raw, {}, SECRET) == 'absent'
+
+
+def test_signature_policy_per_provider():
+    """WHAPI's header is ours (set at registration): always required. Wassenger may not
+    sign at all (S2, S6): optional until a signed delivery arrives."""
+    from providers import WassengerClient, WhapiClient
+    assert WassengerClient.webhook_signature_optional is True
+    assert WhapiClient.webhook_signature_optional is False

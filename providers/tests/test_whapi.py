@@ -7,7 +7,8 @@ import pytest
 from conftest import TOKEN, Reply, whapi_list
 from providers import (
     AccountInfo, AuthenticationError, BadPayloadError, ConfigurationError, Contact, Group,
-    Message, NotFoundError, RequestRejectedError, Skipped, TransientError, WhapiClient,
+    Message, NotFoundError, RequestRejectedError, Skipped, TransientError, WassengerClient,
+    WhapiClient,
 )
 
 
@@ -479,9 +480,37 @@ def test_send_media_bytes_as_data_uri(server, sleeps):
                                                     file_name='pic.png', caption='look 👀')
     body = server.requests[0].json
     assert body['to'] == '120363025246125486@g.us' and body['caption'] == 'look 👀'
-    assert body['filename'] == 'pic.png' and body['mime_type'] == 'image/png'
+    assert body['mime_type'] == 'image/png'
+    assert 'filename' not in body, 'SenderImage declares no filename (W2)'
     assert body['media'] == 'data:image/png;base64,' + base64.b64encode(data).decode()
     assert result.status == 'pending'
+
+
+@pytest.mark.parametrize('kwargs, path, fields', [
+    # W2 SenderDocument: caption and filename
+    (dict(file_name='offer.pdf', mime_type='application/pdf'), '/messages/document', {'caption', 'filename'}),
+    # W2 SenderImage / SenderVideo: caption, no filename
+    (dict(file_name='clip.mp4', mime_type='video/mp4'), '/messages/video', {'caption'}),
+    # W2 SenderAudio / SenderVoice: neither caption nor filename
+    (dict(file_name='song.mp3', mime_type='audio/mpeg'), '/messages/audio', set()),
+    (dict(file_name='note.ogg', mime_type='audio/ogg', media_type='voice'), '/messages/voice', set()),
+])
+def test_send_media_fields_as_each_sender_schema_declares(server, sleeps, kwargs, path, fields):
+    server.route('POST', '/messages/.*', Reply(201, SENT))
+    client_for(server, sleeps).send_media('34600111222', file_bytes=b'data', caption='see this', **kwargs)
+    body = server.requests[0].json
+    assert server.requests[0].path == path
+    assert set(body) & {'caption', 'filename'} == fields
+
+
+def test_audio_and_voice_captions_go_apart():
+    """The layer above asks before sending: WHAPI drops an audio's or a voice note's
+    caption, an image keeps it."""
+    assert WhapiClient.caption_sent_apart('audio/ogg')
+    assert WhapiClient.caption_sent_apart('audio/ogg', 'voice')
+    assert not WhapiClient.caption_sent_apart('image/jpeg')
+    assert not WhapiClient.caption_sent_apart('application/pdf')
+    assert not WassengerClient.caption_sent_apart('audio/ogg')
 
 
 @pytest.mark.parametrize('kwargs, path', [
@@ -522,13 +551,14 @@ def test_send_media_provider_error(server, sleeps):
 @pytest.mark.parametrize('status', ['pending', 'sent', 'delivered', 'read', 'played', 'failed', 'deleted'])
 def test_get_message_status(server, sleeps, status):
     server.route('GET', '/messages/.*', msg('abc', 1, status=status))
-    assert client_for(server, sleeps).get_message_status('abc.def-1') == status
+    update = client_for(server, sleeps).get_message_status('abc.def-1')
+    assert (update.message_id, update.status) == ('abc', status)
     assert server.requests[0].path == '/messages/abc.def-1'
 
 
 def test_get_message_status_unknown_word(server, sleeps):
     server.route('GET', '/messages/.*', msg('abc', 1, status='teleported'))
-    assert client_for(server, sleeps).get_message_status('abc') is None
+    assert client_for(server, sleeps).get_message_status('abc').status is None
 
 
 # -- register_webhook ---------------------------------------------------------------------
@@ -552,7 +582,9 @@ def test_register_webhook_adds_entry_and_keeps_others(server, sleeps):
     assert entry['headers'] == {'X-Odoo-Webhook-Secret': WEBHOOK_SECRET}
     events = set((event['type'], event['method']) for event in entry['events'])
     assert ('messages', 'patch') in events and ('statuses', 'put') in events and ('groups', 'put') in events
-    assert len(events) == 11
+    # account health (W2 Event types ``users``: login/logout, ``channel``: status changed)
+    assert {('users', 'post'), ('users', 'delete'), ('channel', 'post')} <= events
+    assert len(events) == 14
     assert [r.method for r in server.requests] == ['GET', 'PATCH']
 
 
