@@ -178,3 +178,27 @@ def test_unserved_operations_are_refused_plainly(remote):
     path = path[len('/v1'):] if remote.provider == 'wassenger' else path
     status, body = _raw(remote, 'POST', path, {})
     assert status in (404, 405)
+
+
+def test_demo_provider_serves_every_group_and_contact_button():
+    """./run-demo's provider (tools/demo_data.DemoAccount) answers what the demo's buttons
+    ask: Get Invite Link, Revoke, Check on WhatsApp, Send, Create Group, participants."""
+    sys.path.insert(0, os.path.join(ROOT, 'tools'))
+    from demo_data import SERVED, demo_accounts
+    server = FakeProviderServer().start()
+    try:
+        for _name, remote in demo_accounts()[:SERVED]:
+            server.add(remote)
+            client = client_of(remote)
+            group = remote.group_key(0)
+            link = client.get_invite_code(group)
+            assert client.revoke_invite_code(group).code != link.code
+            assert [check.exists for check in client.check_numbers([remote.contact_key(1)])] == [True]
+            assert client.send_text(remote.contact_key(1), 'Hi').message_id
+            people = [remote.contact_key(5), remote.contact_key(6)]
+            created = client.create_group('Demo launch', people)
+            assert sorted(created.added) == sorted(people)
+            assert client.update_participants(created.group.group_id, [remote.contact_key(7)], 'add').done
+            assert client.update_participants(created.group.group_id, people[:1], 'promote').done
+    finally:
+        server.stop()
