@@ -97,7 +97,9 @@ WHAPI_CALLS = [
     pytest.param(lambda c: _drain(c.iter_chats()), id='iter_chats'),
     pytest.param(lambda c: _drain(c.iter_groups()), id='iter_groups'),
     pytest.param(lambda c: c.get_group(GROUP), id='get_group'),
+    pytest.param(lambda c: list(c.get_groups([GROUP, GROUP])), id='get_groups'),
     pytest.param(lambda c: c.get_contact('34600111222'), id='get_contact'),
+    pytest.param(lambda c: c.send_text(LID, 'To a hidden number'), id='send_text_hidden_number'),
     pytest.param(_may_refuse(lambda c: c.get_contact(LID)), id='get_contact_hidden_number', marks=_fixed('lid')),
     pytest.param(lambda c: _drain(c.iter_messages(limit=30)), id='iter_messages_recent'),
     pytest.param(lambda c: _drain(c.iter_messages(since=_moment())), id='iter_messages_since'),
@@ -140,7 +142,12 @@ WASSENGER_CALLS = [
     pytest.param(lambda c: _drain(c.iter_chats()), id='iter_chats'),
     pytest.param(lambda c: _drain(c.iter_groups()), id='iter_groups'),
     pytest.param(lambda c: c.get_group(GROUP), id='get_group'),
+    pytest.param(lambda c: list(c.get_groups([GROUP])), id='get_groups'),
     pytest.param(lambda c: c.get_contact('34600111222'), id='get_contact'),
+    pytest.param(lambda c: c.get_contact(LID), id='get_contact_hidden_number'),
+    pytest.param(_may_refuse(lambda c: WassengerClient(TOKEN, base_url=c.base_url,
+                                                       sleep=lambda seconds: None).check_connection()),
+                 id='check_connection_lists_devices'),
     pytest.param(lambda c: _drain(c.iter_messages(limit=30)), id='iter_messages_recent'),
     pytest.param(lambda c: _drain(c.iter_messages(since=_moment())), id='iter_messages_since',
                  marks=_fixed('paging')),
@@ -153,6 +160,8 @@ WASSENGER_CALLS = [
                                         media_type='voice'), id='send_voice_url'),
     pytest.param(lambda c: c.get_message_status('64b0f0c0a1b2c3d4e5f60718'), id='get_message_status'),
     pytest.param(lambda c: c.download_media(_media('64b0f0c0a1b2c3d4e5f60719'), bytearray_sink()), id='download_media'),
+    pytest.param(lambda c: c.download_media(_link('/v1/chat/%s/files/64b0f0c0a1b2c3d4e5f60719/download' % DEVICE),
+                                            bytearray_sink()), id='download_media_by_link'),
     pytest.param(lambda c: c.register_webhook('https://odoo.example.com/whatsapp/webhook/k', 's3cr3t'),
                  id='register_webhook_new'),
     pytest.param(lambda c: c.register_webhook('https://other.example.com/hook', 's3cr3t'), id='register_webhook_again'),
@@ -176,6 +185,11 @@ def _moment():
 def _media(media_id):
     from providers import Media
     return Media(media_id=media_id, mime_type='image/png')
+
+
+def _link(url):
+    from providers import Media
+    return Media(url=url)
 
 
 def bytearray_sink():
