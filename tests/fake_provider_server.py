@@ -14,6 +14,12 @@ Pure Python (standard library only, no ``odoo`` import): the Odoo resilience tes
   produced on the fly from their index, so 200,000 of them cost no memory.
   ``append_messages``, ``mutate_message``, ``rename_contact`` and
   ``remove_member`` change the remote data between runs.
+* The operations the clients make are served with state, in the providers' published
+  shapes (``providers/conformance/*.json``): text and media sends (stored as outgoing
+  messages, status pending), group creation, participants add/remove/promote/demote
+  (WHAPI refuses ids off its published pattern with 400), invite codes, WHAPI settings
+  and read marks, Wassenger webhooks and file uploads, number checks. What they change
+  shows in later GETs; :meth:`FakeAccount.reset_state` forgets it.
 * Faults are switchable per account (:attr:`FakeAccount.faults`): 500 once per
   page, 429 with Retry-After once per page, a read timeout every Nth request,
   a dropped connection every Nth request, malformed JSON once, 500 forever,
@@ -29,6 +35,7 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 import socket
 import threading
 import time
@@ -122,6 +129,7 @@ class FakeAccount(object):
         self.message_changes = {}      # message index -> {'status':..., 'body':...}
         self.removed_members = set()   # (group index, member slot)
         self.extra_messages = []       # appended canonical dicts, timestamps ascending
+        self.reset_state()
         self.faults = {}
         self.reset_faults()
         self.reset_counters()
@@ -190,6 +198,9 @@ class FakeAccount(object):
         }
 
     def group(self, index):
+        state = self.group_state.get(self.group_key(index))
+        if state is not None:  # changed by a group operation
+            return dict(state, members=list(state['members']))
         return {
             'id': self.group_key(index),
             'name': 'Group %d-%d' % (self.seed, index),
@@ -462,11 +473,11 @@ class FakeAccount(object):
         listed = {self.contact_key(i) for i in range(self.n_contacts)}
         if self.hostile:
             listed.update(person for person, _phone in HOSTILE_PEOPLE)
-        groups = {self.group_key(i) for i in range(self.n_groups)}
+        groups = {group['id'] for group in self._groups()}
         members = set()
-        for index in range(self.n_groups):
-            for person, rank in self.group_members(index):
-                members.add((self.group_key(index), person, _RANK_ROLE[rank]))
+        for group in self._groups():
+            for person, rank in group['members']:
+                members.add((group['id'], person, _RANK_ROLE[rank]))
         if self.hostile and self.n_groups:
             members.add((self.group_key(0), '998877665544332@lid', 'member'))
         contacts = set(listed)
@@ -491,7 +502,7 @@ class FakeAccount(object):
     # -- HTTP handling -----------------------------------------------------------------
     def handle(self, method, path, query, headers, body=b''):
         """Answer one request of this account (auth already checked) as a Reply.
-        ``body``: the request's bytes (only GET is faked here; subclasses may use it)."""
+        ``body``: the request's bytes (read by the operations, see ``_stateful``)."""
         with self.server.lock:
             self.requests += 1
             number = self.requests
@@ -526,11 +537,12 @@ class FakeAccount(object):
             reply = self._error(429, 'Too many requests, slow down')
             reply.headers['Retry-After'] = str(faults['retry_after'])
             return reply
-        if method != 'GET':
-            return self._error(405, 'Only GET is faked')
-        if self.provider == 'whapi':
+        reply = self._stateful(method, path, query, headers, body)
+        if reply is None and method != 'GET':
+            return self._error(405 if self._known_path(path) else 404, 'No %s on %s' % (method, path))
+        if reply is None and self.provider == 'whapi':
             reply = self._whapi(path, query)
-        else:
+        elif reply is None:
             reply = self._wassenger(path, query)
         if malformed and reply.status == 200:
             self._count_fault('malformed')
@@ -559,18 +571,16 @@ class FakeAccount(object):
                 items += self._hostile_contacts_raw()
             return _whapi_envelope('contacts', items, count, offset)
         if path == '/groups':
-            items = [self._whapi_group(self.group(i)) for i in range(self.n_groups)]
+            items = [self._whapi_group(group) for group in self._groups()]
             return _whapi_envelope('groups', items, count, offset)
         match = re.match(r'^/groups/([^/]+)$', path)
         if match:
-            key = unquote(match.group(1))
-            for i in range(self.n_groups):
-                if self.group_key(i) == key:
-                    return Reply(200, self._whapi_group(self.group(i)))
+            group = self._find_group(unquote(match.group(1)))
+            if group is not None:
+                return Reply(200, self._whapi_group(group))
             return self._error(404, 'Group not found')
         if path == '/chats':
-            items = [{'id': self.group_key(i), 'type': 'group', 'name': self.group(i)['name']}
-                     for i in range(self.n_groups)]
+            items = [{'id': group['id'], 'type': 'group', 'name': group['name']} for group in self._groups()]
             items += [{'id': self.contact_key(i) + '@s.whatsapp.net', 'type': 'contact'}
                       for i in range(self.n_contacts)]
             return _whapi_envelope('chats', items, count, offset)
@@ -658,16 +668,16 @@ class FakeAccount(object):
             if rest == '':
                 return Reply(200, self._wassenger_device())
             if rest == '/groups':
-                items = [self._wassenger_group(self.group(i)) for i in range(self.n_groups)]
+                items = [self._wassenger_group(group) for group in self._groups()]
                 items.insert(min(1, len(items)), {'wid': '1203630000000001@newsletter', 'kind': 'channel',
                                                    'name': 'A channel, not a group'})
                 return _wassenger_page(items, query)
             group_match = re.match(r'^/groups/([^/]+)$', rest)
             if group_match:
-                index = self._group_index(unquote(group_match.group(1)))
-                if index is None:
+                group = self._find_group(unquote(group_match.group(1)))
+                if group is None:
                     return self._error(404, 'Group not found')
-                return Reply(200, self._wassenger_group(self.group(index)))
+                return Reply(200, self._wassenger_group(group))
             return self._error(404, 'No such endpoint %s' % path)
         if rest == '/contacts':
             items = [self._wassenger_contact(self.contact(i)) for i in range(self.n_contacts)]
@@ -676,11 +686,12 @@ class FakeAccount(object):
             return _wassenger_page(items, query)
         participants = re.match(r'^/chats/([^/]+)/participants$', rest)
         if participants:
-            index = self._group_index(unquote(participants.group(1)))
-            if index is None:
+            group = self._find_group(unquote(participants.group(1)))
+            if group is None:
                 return self._error(404, 'Chat not found')
+            index = self._group_index(group['id'])
             items = []
-            for person, rank in self.group_members(index):
+            for person, rank in group['members']:
                 items.append({'wid': person + '@c.us', 'phone': '+' + person, 'isAdmin': rank in ('creator', 'admin'),
                               'isSuperAdmin': rank == 'creator', 'name': 'Member %s' % person, 'isContact': True})
             if self.hostile and index == 0:
@@ -688,8 +699,7 @@ class FakeAccount(object):
                 items.append({'isAdmin': True})  # no wid: skipped
             return Reply(200, items)
         if rest == '/chats':
-            items = [{'wid': self.group_key(i), 'kind': 'group', 'name': self.group(i)['name']}
-                     for i in range(self.n_groups)]
+            items = [{'wid': group['id'], 'kind': 'group', 'name': group['name']} for group in self._groups()]
             return _wassenger_page(items, query)
         if rest == '/messages':
             return self._wassenger_messages(query)
@@ -770,6 +780,440 @@ class FakeAccount(object):
         if message['ts'] % 5 == 0 and 'timestamp' in item and message['id'].startswith('3EB0'):
             del item['timestamp']  # some items carry only the ISO date
         return item
+
+    # -- stateful operations: sends, groups, settings, webhooks, read marks, number checks --
+    #
+    # Served in the providers' published shapes (providers/conformance/*.json); what they
+    # change shows in later GETs (sent messages in the message listings, groups and
+    # members in the group listings, settings, webhooks).
+
+    #: WHAPI ContactID (W2 parameters.ContactID): what group operations take as participants
+    WHAPI_PARTICIPANT = re.compile(r'^([\d]{7,15})?$')
+    _WHAPI_SEND_KINDS = ('text', 'image', 'video', 'gif', 'audio', 'voice', 'document', 'sticker')
+
+    def reset_state(self):
+        """Forget what operations changed: sends, created or changed groups, settings..."""
+        self.group_state = {}          # group key -> group dict changed by an operation
+        self.created_groups = []       # keys of groups created through the API, in order
+        self.sent = {}                 # message id (and Wassenger queue id) -> canonical message
+        self.queued = {}               # Wassenger queue id -> queued message reply
+        self.read_marks = []           # WHAPI message ids marked read
+        self.settings = {'callback_persist': True, 'media': {'auto_download': ['image', 'document']},
+                         'webhooks': []}
+        self.webhooks = {}             # Wassenger webhook id -> webhook (with its secret)
+        self.files = {}                # Wassenger file id -> file record
+        self.not_on_whatsapp = set()   # digits that number checks call invalid
+        self._serial = 0
+
+    def _next(self):
+        with self.server.lock if self.server is not None else _NoLock():
+            self._serial += 1
+            return self._serial
+
+    def _groups(self):
+        """Every group of the account as dicts (generated, then created through the API)."""
+        groups = [self.group(index) for index in range(self.n_groups)]
+        for key in self.created_groups:
+            state = self.group_state[key]
+            groups.append(dict(state, members=list(state['members'])))
+        return groups
+
+    def _find_group(self, key):
+        index = self._group_index(key)
+        if index is not None:
+            return self.group(index)
+        state = self.group_state.get(key)
+        return dict(state, members=list(state['members'])) if state is not None else None
+
+    def _changing_group(self, key):
+        """The stored state of group ``key`` to change in place (None if unknown)."""
+        if key not in self.group_state:
+            group = self._find_group(key)
+            if group is None:
+                return None
+            self.group_state[key] = dict(group, members=[list(member) for member in group['members']])
+        state = self.group_state[key]
+        state['members'] = [list(member) for member in state['members']]
+        return state
+
+    def _known_path(self, path):
+        return bool(re.match(r'^(/v1)?/(messages|groups|contacts|chats|settings|webhooks|files|numbers|'
+                             r'devices|chat|health|media)(/|$)', path))
+
+    def _json_body(self, body):
+        try:
+            return json.loads(body.decode('utf-8')) if body else None
+        except ValueError:
+            return None
+
+    def _stateful(self, method, path, query, headers, body):
+        """Reply of an operation this fake serves with state, or None (then the GETs of
+        generated data answer, and any other method is refused)."""
+        if self.provider == 'whapi':
+            return self._whapi_operation(method, path, query, headers, body)
+        if not path.startswith(WASSENGER_PREFIX + '/'):
+            return None
+        return self._wassenger_operation(method, path[len(WASSENGER_PREFIX):], query, headers, body)
+
+    def _store_sent(self, chat, kind, text, message_id):
+        """Append an outgoing message (status pending) to the account's messages."""
+        chat_type = 'group' if chat.endswith('@g.us') else 'contact'
+        message = {'id': message_id, 'chat': chat, 'chat_type': chat_type, 'from_me': True,
+                   'sender': self.own, 'type': kind, 'body': text, 'status': 'pending',
+                   'ts': max(self._last_ts() + 1, int(time.time()))}
+        self.extra_messages.append(message)
+        self.sent[message_id] = message
+        return message
+
+    def _message_by_id(self, message_id):
+        if message_id in self.sent:
+            return self.sent[message_id]
+        sequence = self._ordered()
+        for position in range(len(sequence)):
+            message = sequence.get(position)
+            if message is not None and message['id'] == message_id:
+                return message
+        return None
+
+    @staticmethod
+    def _new_invite_code():
+        return secrets.token_urlsafe(16)[:22]
+
+    def _new_group(self, name, description, participants):
+        number = self._next()
+        key = '120363%06d9%05d@g.us' % (self.seed % 1000000, number)
+        members = [[self.own, 'creator']] + [[person, 'member'] for person in participants if person != self.own]
+        self.group_state[key] = {'id': key, 'name': name, 'description': description,
+                                 'invite_code': self._new_invite_code(), 'created_at': int(time.time()),
+                                 'members': members}
+        self.created_groups.append(key)
+        return self.group_state[key]
+
+    @staticmethod
+    def _change_members(state, people, action):
+        """Apply ``action`` to ``people`` (person keys); return (done, failed)."""
+        members = state['members']
+        present = dict((member[0], member) for member in members)
+        done, failed = [], []
+        for person in people:
+            member = present.get(person)
+            if action == 'add':
+                if member is not None:
+                    failed.append(person)
+                    continue
+                member = [person, 'member']
+                members.append(member)
+                present[person] = member
+            elif member is None or member[1] == 'creator':
+                failed.append(person)
+                continue
+            elif action == 'remove':
+                members.remove(member)
+                del present[person]
+            elif action == 'promote':
+                member[1] = 'admin'
+            elif action == 'demote':
+                member[1] = 'member'
+            done.append(person)
+        return done, failed
+
+    def _number_exists(self, digits):
+        return bool(re.match(r'^[1-9]\d{6,14}$', digits or '')) and digits not in self.not_on_whatsapp
+
+    # WHAPI operations -----------------------------------------------------------------
+    def _whapi_operation(self, method, path, query, headers, body):
+        send = re.match(r'^/messages/(%s)$' % '|'.join(self._WHAPI_SEND_KINDS), path)
+        if send and method == 'POST':
+            return self._whapi_send(send.group(1), self._json_body(body))
+        message = re.match(r'^/messages/([^/]+)$', path)
+        if message and message.group(1) != 'list':
+            message_id = unquote(message.group(1))
+            found = self._message_by_id(message_id)
+            if found is None:
+                return self._error(404, 'Specified message not found')
+            if method == 'PUT':
+                self.read_marks.append(message_id)
+                return Reply(200, {'success': True})
+            if method == 'GET':
+                return Reply(200, self._whapi_message(found))
+            return None
+        if path == '/contacts' and method == 'POST':
+            return self._whapi_check_numbers(self._json_body(body))
+        contact = re.match(r'^/contacts/(\d+)$', path)
+        if contact and method == 'GET':
+            key = contact.group(1)
+            for index in range(self.n_contacts):
+                if self.contact_key(index) == key:
+                    return Reply(200, self._whapi_contact(self.contact(index)))
+            return self._error(404, 'Specified contact not found')
+        if path == '/settings':
+            return self._whapi_settings_call(method, self._json_body(body))
+        if path == '/groups' and method == 'POST':
+            return self._whapi_create_group(self._json_body(body))
+        group = re.match(r'^/groups/([^/]+)(/participants|/admins|/invite)?$', path)
+        if group and (method != 'GET' or group.group(2) == '/invite'):
+            return self._whapi_group_call(method, unquote(group.group(1)), group.group(2) or '',
+                                          self._json_body(body))
+        return None
+
+    def _whapi_send(self, kind, fields):
+        if not isinstance(fields, dict) or not fields.get('to'):
+            return self._error(400, 'Wrong request parameters: "to" is required')
+        if kind == 'text' and not isinstance(fields.get('body'), str):
+            return self._error(400, 'Wrong request parameters: "body" is required')
+        if kind != 'text' and not fields.get('media'):
+            return self._error(400, 'Wrong request parameters: "media" is required')
+        to = str(fields['to'])
+        if not re.match(r'^[\d-]{9,31}(@[\w\.]{1,})?$', to):
+            return self._error(400, 'Wrong request parameters: "to" is not a phone number or chat id')
+        chat = to.split('@')[0] if to.endswith('@s.whatsapp.net') or '@' not in to else to
+        text = fields.get('body') if kind == 'text' else fields.get('caption')
+        message = self._store_sent(chat, kind, text, self._message_id(900000000 + self._next()))
+        return Reply(201, {'sent': True, 'message': self._whapi_message(message)})
+
+    def _whapi_check_numbers(self, fields):
+        if not isinstance(fields, dict) or not isinstance(fields.get('contacts'), list):
+            return self._error(400, 'Wrong request parameters: "contacts" is required')
+        answers = []
+        for value in fields['contacts']:
+            digits = re.sub(r'\D', '', str(value))
+            valid = self._number_exists(digits)
+            answer = {'input': value, 'status': 'valid' if valid else 'invalid'}
+            if valid:
+                answer['wa_id'] = digits
+            answers.append(answer)
+        return Reply(200, {'contacts': answers})
+
+    def _whapi_settings_call(self, method, fields):
+        if method == 'GET':
+            return Reply(200, json.loads(json.dumps(self.settings)))
+        if method != 'PATCH':
+            return None
+        if not isinstance(fields, dict) or not isinstance(fields.get('webhooks', []), list):
+            return self._error(400, 'Wrong settings format')
+        before = json.loads(json.dumps(self.settings))
+        self.settings.update(fields)
+        return Reply(200, {'before_update': before, 'after_update': json.loads(json.dumps(self.settings)),
+                           'changes': sorted(fields)})
+
+    def _whapi_participants(self, fields, required=True):
+        """(participant keys, error Reply): WHAPI takes digits only (ContactID pattern)."""
+        people = fields.get('participants') if isinstance(fields, dict) else None
+        if not isinstance(people, list) or (required and not people):
+            return None, self._error(400, 'Wrong request parameters: "participants" is required')
+        wrong = [person for person in people if not isinstance(person, str) or not self.WHAPI_PARTICIPANT.match(person)]
+        if wrong:
+            return None, self._error(400, 'Wrong request parameters: participants must match %s: %s'
+                                     % (self.WHAPI_PARTICIPANT.pattern, ', '.join(str(p) for p in wrong)))
+        return people, None
+
+    def _whapi_create_group(self, fields):
+        if not isinstance(fields, dict) or not isinstance(fields.get('subject'), str):
+            return self._error(400, 'Wrong request parameters: "subject" is required')
+        people, error = self._whapi_participants(fields)
+        if error is not None:
+            return error
+        group = self._new_group(fields['subject'], None, people)
+        return Reply(201, self._whapi_group(dict(group)))
+
+    def _whapi_group_call(self, method, key, tail, fields):
+        if self._find_group(key) is None:
+            return self._error(404, 'Specified group not found')
+        if tail == '/invite':
+            if method == 'GET':
+                return Reply(200, {'invite_code': self._find_group(key)['invite_code']})
+            if method == 'DELETE':
+                self._changing_group(key)['invite_code'] = self._new_invite_code()
+                return Reply(200, {'success': True})
+            return None
+        if tail == '':
+            if method != 'PUT' or not isinstance(fields, dict):
+                return None if method != 'PUT' else self._error(400, 'Wrong request parameters')
+            state = self._changing_group(key)
+            if isinstance(fields.get('subject'), str):
+                state['name'] = fields['subject']
+            if isinstance(fields.get('description'), str):
+                state['description'] = fields['description']
+            return Reply(200, {'success': True})
+        action = {('POST', '/participants'): 'add', ('DELETE', '/participants'): 'remove',
+                  ('PATCH', '/admins'): 'promote', ('DELETE', '/admins'): 'demote'}.get((method, tail))
+        if action is None:
+            return None
+        people, error = self._whapi_participants(fields)
+        if error is not None:
+            return error
+        done, failed = self._change_members(self._changing_group(key), people, action)
+        if action == 'add':
+            return Reply(200, {'success': not failed, 'failed': failed, 'processed': done})
+        return Reply(200, {'success': not failed})
+
+    # Wassenger operations ---------------------------------------------------------------
+    def _wassenger_operation(self, method, path, query, headers, body):
+        if path == '/messages' and method == 'POST':
+            return self._wassenger_send(self._json_body(body))
+        queued = re.match(r'^/messages/([0-9a-fA-F]{24})$', path)
+        if queued and method == 'GET':
+            found = self.queued.get(queued.group(1))
+            return Reply(200, found) if found else self._error(404, 'Message not found')
+        if path == '/files' and method == 'POST':
+            return self._wassenger_upload(headers, body)
+        if path == '/numbers/exists' and method in ('POST', 'GET'):
+            fields = self._json_body(body) if method == 'POST' else query
+            phone = fields.get('phone') if isinstance(fields, dict) else None
+            if not phone:
+                return self._error(400, 'phone is required')
+            digits = re.sub(r'\D', '', str(phone))
+            exists = self._number_exists(digits)
+            reply = {'exists': exists, 'phone': '+' + digits}
+            if exists:
+                reply['wid'] = digits + '@c.us'
+            return Reply(200, reply)
+        if path == '/webhooks' or path.startswith('/webhooks/'):
+            return self._wassenger_webhook_call(method, path[len('/webhooks'):].strip('/'), query,
+                                                self._json_body(body))
+        groups = re.match(r'^/devices/([^/]+)/groups(?:/([^/]+)(/participants|/admins|/invite)?)?$', path)
+        if groups and (method != 'GET' or groups.group(3) == '/invite'):
+            if unquote(groups.group(1)) != self.device_id:
+                return self._error(404, 'Device not found')
+            fields = self._json_body(body)
+            if groups.group(2) is None:
+                return self._wassenger_create_group(fields) if method == 'POST' else None
+            return self._wassenger_group_call(method, unquote(groups.group(2)), groups.group(3) or '', fields)
+        return None
+
+    def _wassenger_send(self, fields):
+        if not isinstance(fields, dict):
+            return self._error(400, 'Invalid body')
+        targets = [name for name in ('phone', 'group', 'channel', 'chat') if fields.get(name)]
+        if len(targets) != 1:
+            return self._error(400, 'Exactly one of phone, group, channel or chat is required')
+        if fields.get('device') and fields['device'] != self.device_id:
+            return self._error(404, 'Device not found')
+        media = fields.get('media') if isinstance(fields.get('media'), dict) else None
+        if not fields.get('message') and media is None:
+            return self._error(400, 'message or media is required')
+        if media is not None and media.get('file') and media['file'] not in self.files:
+            return self._error(404, 'File not found')
+        target = str(fields[targets[0]])
+        if targets[0] == 'phone':
+            chat = re.sub(r'\D', '', target)
+        elif targets[0] == 'group' and not target.endswith('@g.us'):
+            chat = target + '@g.us'
+        else:
+            chat = target.split('@')[0] if target.endswith('@c.us') else target
+        kind = 'text'
+        if media is not None:
+            mime = (self.files.get(media.get('file')) or {}).get('mime') or ''
+            kind = 'voice' if media.get('format') == 'ptt' else (mime.split('/')[0] if mime else 'document')
+            kind = kind if kind in ('image', 'video', 'audio', 'voice') else 'document'
+        wa_id = self._message_id(900000000 + self._next())
+        self._store_sent(chat, kind, fields.get('message'), wa_id)
+        queue_id = '%024x' % (0xface000000000000000000 + self._next())
+        reply = {'id': queue_id, 'waId': wa_id, targets[0]: fields[targets[0]], 'status': 'queued',
+                 'deliveryStatus': 'queued', 'createdAt': _iso(int(time.time())),
+                 'device': {'id': self.device_id}}
+        for name in ('message', 'reference', 'media'):
+            if name in fields:
+                reply[name] = fields[name]
+        self.queued[queue_id] = reply
+        return Reply(201, reply)
+
+    def _wassenger_upload(self, headers, body):
+        content_type = headers.get('Content-Type') or ''
+        if not content_type.startswith('multipart/form-data') or b'name="file"' not in body:
+            return self._error(400, 'A multipart "file" field is required')
+        name = re.search(rb'filename="([^"]*)"', body)
+        mime = re.search(rb'name="file"[^\r\n]*\r\nContent-Type: *([^\r\n]+)', body)
+        record = {'id': '%024x' % (0xf11e000000000000000000 + self._next()),
+                  'filename': name.group(1).decode('utf-8', 'replace') if name else 'file',
+                  'mime': mime.group(1).decode('ascii', 'replace') if mime else 'application/octet-stream',
+                  'size': len(body), 'status': 'active', 'origin': 'upload'}
+        self.files[record['id']] = record
+        return Reply(201, [record])
+
+    def _wassenger_webhook_call(self, method, webhook_id, query, fields):
+        public = lambda hook: dict((key, value) for key, value in hook.items() if key != 'secret')  # noqa: E731
+        if not webhook_id:
+            if method == 'GET':
+                return _wassenger_page([public(hook) for hook in self.webhooks.values()], query)
+            if method != 'POST':
+                return None
+            if not isinstance(fields, dict) or not fields.get('url'):
+                return self._error(400, 'url is required')
+            hook = {'id': '%024x' % (0xbeef000000000000000000 + self._next()), 'name': fields.get('name') or 'Webhook',
+                    'url': fields['url'], 'events': list(fields.get('events') or []), 'status': 'active',
+                    'device': {'id': fields.get('device') or self.device_id},
+                    'createdAt': _iso(int(time.time())), 'secret': secrets.token_hex(24)}
+            self.webhooks[hook['id']] = hook
+            return Reply(201, dict(hook))
+        hook = self.webhooks.get(webhook_id)
+        if hook is None:
+            return self._error(404, 'Webhook not found')
+        if method == 'PATCH':
+            if not isinstance(fields, dict):
+                return self._error(400, 'Invalid body')
+            hook.update(dict((key, fields[key]) for key in ('name', 'url', 'events') if key in fields))
+        elif method == 'DELETE':
+            del self.webhooks[webhook_id]
+        elif method != 'GET':
+            return None
+        return Reply(200, public(hook))
+
+    def _wassenger_people(self, entries):
+        """Person keys of ``[{phone: '+E164'}]`` (None when the body is not that)."""
+        if not isinstance(entries, list) or not entries:
+            return None
+        people = []
+        for entry in entries:
+            phone = entry.get('phone') if isinstance(entry, dict) else None
+            if not isinstance(phone, str) or not re.match(r'^\+\d{6,16}$', phone):
+                return None
+            people.append(phone[1:])
+        return people
+
+    def _wassenger_participant(self, person, rank):
+        return {'wid': person + '@c.us', 'phone': '+' + person, 'isAdmin': rank in ('creator', 'admin'),
+                'isSuperAdmin': rank == 'creator'}
+
+    def _wassenger_create_group(self, fields):
+        if not isinstance(fields, dict) or not isinstance(fields.get('name'), str):
+            return self._error(400, 'name is required')
+        people = self._wassenger_people(fields.get('participants'))
+        if people is None:
+            return self._error(400, 'participants must be a list of {phone: "+<E.164>"}')
+        group = self._new_group(fields['name'], fields.get('description'), people)
+        reply = self._wassenger_group(dict(group))
+        reply['participants'] = [self._wassenger_participant(person, rank) for person, rank in group['members']]
+        return Reply(201, reply)
+
+    def _wassenger_group_call(self, method, key, tail, fields):
+        if self._find_group(key) is None:
+            return self._error(404, 'Group not found')
+        if tail == '/invite':
+            if method == 'DELETE':
+                self._changing_group(key)['invite_code'] = self._new_invite_code()
+            elif method != 'GET':
+                return None
+            code = self._find_group(key)['invite_code']
+            return Reply(200, {'inviteCode': code, 'inviteLink': 'https://chat.whatsapp.com/%s' % code})
+        action = {('POST', '/participants'): 'add', ('DELETE', '/participants'): 'remove',
+                  ('POST', '/admins'): 'promote', ('DELETE', '/admins'): 'demote'}.get((method, tail))
+        if action is None:
+            return None
+        people = self._wassenger_people(fields)
+        if people is None:
+            return self._error(400, 'the body must be a list of {phone: "+<E.164>"}')
+        done, failed = self._change_members(self._changing_group(key), people, action)
+        return Reply(200, [{'phone': '+' + person, 'wid': person + '@c.us', 'success': person in done}
+                           for person in people])
+
+
+class _NoLock(object):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 class _MessageSequence(object):
