@@ -653,9 +653,6 @@ class FakeAccount(object):
             return self._error(404, 'Not found')
         path = path[len(WASSENGER_PREFIX):]
         device = self.device_id
-        queued = re.match(r'^/messages/([0-9a-f]{24})$', path)
-        if queued:
-            return self._wassenger_queued(queued.group(1))
         if path == '/devices':
             return Reply(200, [self._wassenger_device()])
         match = re.match(r'^/devices/([^/]+)(/.*)?$', path) or re.match(r'^/chat/([^/]+)(/.*)?$', path)
@@ -1053,8 +1050,7 @@ class FakeAccount(object):
             return self._wassenger_send(self._json_body(body))
         queued = re.match(r'^/messages/([0-9a-fA-F]{24})$', path)
         if queued and method == 'GET':
-            found = self.queued.get(queued.group(1))
-            return Reply(200, found) if found else self._error(404, 'Message not found')
+            return self._wassenger_queued(queued.group(1))
         if path == '/files' and method == 'POST':
             return self._wassenger_upload(headers, body)
         if path == '/numbers/exists' and method in ('POST', 'GET'):
@@ -1280,10 +1276,9 @@ class _TsView(object):
 
 
 def _queued_messages(account):
-    """The Wassenger queued messages of an account (queue id -> S2 ``message``)."""
-    if not hasattr(account, 'queued_messages'):
-        account.queued_messages = {}
-    return account.queued_messages
+    """The Wassenger queued messages of an account (queue id -> S2 ``message``): the
+    sends it took (``_wassenger_send``) and those a test queued (``queue_message``)."""
+    return account.queued
 
 
 def _wassenger_headers(body, secret):

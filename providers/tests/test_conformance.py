@@ -111,12 +111,11 @@ WHAPI_CALLS = [
     pytest.param(lambda c: c.send_media('34600111222', url='https://example.com/p.png', mime_type='image/png',
                                         caption='Look'), id='send_image_url'),
     pytest.param(lambda c: c.send_media('34600111222', file_bytes=PNG, file_name='p.png', mime_type='image/png'),
-                 id='send_image_with_file_name', marks=_fixed('status')),
+                 id='send_image_with_file_name'),
     pytest.param(lambda c: c.send_media('34600111222', file_bytes=b'OggS' + b'\x00' * 20, mime_type='audio/ogg',
                                         media_type='voice'), id='send_voice'),
     pytest.param(lambda c: c.send_media('34600111222', file_bytes=b'ID3' + b'\x00' * 20, mime_type='audio/mpeg',
-                                        media_type='audio', caption='Listen'), id='send_audio_with_caption',
-                 marks=_fixed('status')),
+                                        media_type='audio', caption='Listen'), id='send_audio_with_caption'),
     pytest.param(lambda c: c.get_message_status('p.w30M7fgwWD4XwHu.g4CA-gBgTwl0rVw'), id='get_message_status'),
     pytest.param(lambda c: c.download_media(_media('jpeg-0123abcd'), bytearray_sink()), id='download_media'),
     pytest.param(lambda c: c.mark_read('34600111222@s.whatsapp.net', 'p.w30M7fgwWD4XwHu.g4CA-gBgTwl0rVw'), id='mark_read'),
@@ -223,7 +222,6 @@ def test_wassenger_asks_for_at_most_50_messages_a_page(server, recorded):
     assert _problems(server, table) == []
 
 
-@_fixed('status')
 @pytest.mark.parametrize('send', [
     lambda c: c.send_text('34600111222', 'Hi'),
     lambda c: c.send_media('34600111222', url='https://example.com/p.png', mime_type='image/png'),

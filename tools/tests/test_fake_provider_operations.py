@@ -71,7 +71,7 @@ def test_sends_are_stored_pending_and_listed(remote):
                                                                    'pending')
     picture = listed[media.whatsapp_message_id]
     assert (picture.chat_id, picture.body, picture.message_type) == (remote.group_key(0), 'A picture', 'image')
-    assert client.get_message_status(text.message_id) == 'pending'
+    assert client.get_message_status(text.message_id).status == 'pending'
     assert remote.problems() == []
 
 
