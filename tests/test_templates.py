@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from odoo.exceptions import AccessError
 from odoo.http import _request_stack
 from odoo.tests import tagged
-from odoo.tests.common import new_test_user
+from odoo.tests.common import Form, new_test_user
 
 from odoo.addons.whatsapp_integration import providers
 
@@ -59,6 +59,50 @@ class TestTemplates(WhatsappCase):
         parameter = self.env['ir.config_parameter'].search([], limit=1)
         with self.assertRaises(AccessError):
             template.with_user(self.user_a)._render_bodies(parameter.with_user(self.user_a))
+
+    def test_a_contacts_template_with_its_defaults_saves_and_sends(self):
+        """Its recipient is the contact itself (it was partner_id, which a contact has not)."""
+        form = Form(self.env['whatsapp.template'])
+        form.name = 'Welcome'
+        form.model_id = self.env['ir.model']._get('res.partner')
+        form.configuration_id = self.config_a
+        form.body = 'Welcome ${object.name}'
+        self.assertEqual(form.recipient_field_id.name, 'self')
+        template = form.save()
+        self.assertEqual(template.recipient_field, 'self')
+        lines, counts = template._send_to_records(self.ana)
+        self.assertEqual(counts['sent'], 1, lines)
+        self.assertEqual(self.remote_a.sent, [(ANA, 'Welcome Ana', None)])
+
+    def test_the_recipient_offered_follows_the_model(self):
+        form = Form(self.env['whatsapp.template'])
+        form.name = 'Follow'
+        form.body = 'Hi'
+        model = self.env['ir.model']._get
+        form.model_id = model('res.partner')
+        offered = {field.name for field in form.recipient_field_ids}
+        self.assertTrue({'self', 'mobile', 'phone', 'parent_id'} <= offered, offered)
+        self.assertFalse({'name', 'email', 'phone_mobile_search'} & offered, 'only partner and phone fields')
+        form.model_id = model('res.users')  # it has partner_id
+        self.assertEqual(form.recipient_field_id.name, 'partner_id')
+        form.model_id = model('res.bank')  # no partner field: its first phone field
+        self.assertEqual(form.recipient_field_id.name, 'phone')
+        self.assertEqual([field.name for field in form.recipient_field_ids], ['phone'])
+        form.model_id = model('res.partner')
+        form.recipient_field_id = self.env['ir.model.fields']._get('res.partner', 'mobile')
+        template = form.save()
+        self.assertEqual(template.recipient_field, 'mobile')
+
+    def test_a_template_keeps_its_recipient_through_the_form(self):
+        form = Form(self.template)
+        self.assertEqual(form.recipient_field_id, self.env['ir.model.fields']._get('res.partner', 'mobile'))
+        form.body = 'Hello ${object.name}'
+        form.save()
+        self.assertEqual(self.template.recipient_field, 'mobile')
+        legacy = self.env['whatsapp.template'].create({
+            'name': 'Legacy', 'model_id': self.env['ir.model']._get('ir.config_parameter').id,
+            'recipient_field': 'key', 'body': 'x'})
+        self.assertEqual(legacy.recipient_field, 'key', 'a text field given on create stays (API)')
 
     def test_action_menu_binding(self):
         self.template.action_create_sidebar_action()
