@@ -177,6 +177,38 @@ class TestTemplates(WhatsappCase):
         fire({}, self.ana)
         self.assertEqual(len(self.remote_a.sent), 3)
 
+    def test_a_scheduled_action_run_again_after_a_failed_run_sends_once(self):
+        """A scheduled action whose run fails after sending (its transaction lost: the process
+        stopped, or its commit failed) keeps its next call, and Odoo runs it again: what the
+        failed run sent is not sent again. Two firings in one run, and the next run, send."""
+        action = self.env['ir.actions.server'].create({
+            'name': 'Greet', 'model_id': self.env['ir.model']._get('res.partner').id, 'state': 'whatsapp',
+            'whatsapp_template_id': self.template.id})
+        cron = self.env['ir.cron'].create({
+            'name': 'Greet every day', 'model_id': self.env['ir.model']._get('res.partner').id, 'state': 'code',
+            'code': "env['ir.actions.server'].browse(%d).with_context(active_model='res.partner', "
+                    "active_ids=%r).run()" % (action.id, (self.ana | self.luis).ids),
+            'interval_number': 1, 'interval_type': 'days', 'numbercall': -1,
+            'nextcall': datetime.datetime(2026, 12, 1, 8, 0)})
+
+        def run():  # what Odoo's cron worker does for each run it is due for (ir.cron._process_job)
+            self.env['ir.cron']._callback(cron.cron_name, cron.ir_actions_server_id.id, cron.id)
+
+        run()
+        self.assertEqual(sorted(number for number, _text, _media in self.remote_a.sent), [ANA, LUIS])
+        # the run fails after its sends: its transaction is rolled back, its next call stays
+        self.env.cr.postrollback.run()
+        run()
+        self.assertEqual(len(self.remote_a.sent), 2, 'the rerun sends nothing again')
+        # a second firing in the same run (doall catching up) is another message
+        run()
+        self.assertEqual(len(self.remote_a.sent), 4)
+        # and so is the next run, due a day later
+        self.env.cr.postrollback.run()
+        cron.nextcall = datetime.datetime(2026, 12, 2, 8, 0)
+        run()
+        self.assertEqual(len(self.remote_a.sent), 6)
+
     def test_opt_out_and_opt_in_by_keyword(self):
         stop = self.inbound('  stop ')
         self.config_a._process_webhook(providers.WebhookBatch(messages=[stop]))
