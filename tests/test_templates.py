@@ -62,14 +62,14 @@ class TestTemplates(WhatsappCase):
 
     def test_a_contacts_template_with_its_defaults_saves_and_sends(self):
         """Its recipient is the contact itself (it was partner_id, which a contact has not)."""
-        form = Form(self.env['whatsapp.template'])
+        form = Form(self.env['whatsapp.template'].with_user(self.manager))
         form.name = 'Welcome'
         form.model_id = self.env['ir.model']._get('res.partner')
         form.configuration_id = self.config_a
         form.body = 'Welcome ${object.name}'
-        self.assertEqual(form.recipient_field_id.name, 'self')
         template = form.save()
         self.assertEqual(template.recipient_field, 'self')
+        self.assertEqual(template.recipient_field_id, self.env['ir.model.fields']._get('res.partner', 'self'))
         lines, counts = template._send_to_records(self.ana)
         self.assertEqual(counts['sent'], 1, lines)
         self.assertEqual(self.remote_a.sent, [(ANA, 'Welcome Ana', None)])
