@@ -15,6 +15,7 @@ from . import whatsapp_outbox
 from . import whatsapp_template
 from . import phone_blacklist
 from . import ir_actions_server
+from . import ir_cron
 from . import whatsapp_message_event
 from . import whatsapp_message_key
 from . import whatsapp_sync_log

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 import logging
 import uuid
+import weakref
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -40,7 +41,7 @@ class IrActionsServer(models.Model):
         template = self.whatsapp_template_id.sudo()
         try:
             lines, counts = template._send_or_queue(
-                records.sudo(), firing_key='action:%d:%s' % (self.id, _firing_key(self.env.cr)))
+                records.sudo(), firing_key='action:%d:%s' % (self.id, _firing_key(self.env)))
         except UserError as error:
             _logger.warning('Server action %s (%s): nothing sent: %s', self.id, self.name, error)
             return False
@@ -49,19 +50,31 @@ class IrActionsServer(models.Model):
         return False
 
 
-def _firing_key(cr):
-    """What tells one firing of an action from another in a request, and is the same when
-    Odoo runs the request again after a serialization failure: what the first attempt sent
-    is then not sent twice (the provider call ledger answers).
+# {job cursor: {scheduled action run: firing state}}: the firings of a scheduled action's
+# run, counted in its job's transaction (a rerun has a transaction of its own)
+_CRON_FIRINGS = weakref.WeakKeyDictionary()
 
-    The request's key, and the firing's rank in its attempt: a retried attempt fires its
-    actions in the same order (its new records may get new ids and names, so neither is
-    part of the key), and the rank starts again at its rollback.
+
+def _firing_key(env):
+    """What tells one firing of an action from another, and is the same when Odoo runs it
+    again after a failed attempt: what the first attempt sent is then not sent twice (the
+    provider call ledger answers).
+
+    In a request, the request's key; in a scheduled action's run, the run's key (its cron
+    and the time the run was due for, see ``ir.cron._callback``). Then the firing's rank in
+    its attempt: a retried attempt fires its actions in the same order (its new records may
+    get new ids and names, so neither is part of the key), and the rank starts again at its
+    rollback. Elsewhere (a shell), nothing runs it again as it was: a key of its own.
     """
-    if not request:  # a scheduled action or a shell: nothing runs it again as it was
+    cron_run = env.context.get('whatsapp_cron_run')
+    if cron_run:
+        state = _CRON_FIRINGS.setdefault(env.cr, {}).setdefault(
+            cron_run, {'key': cron_run, 'count': 0, 'armed': False})
+    elif request:
+        state = request.httprequest.environ.setdefault(
+            'whatsapp.firings', {'key': uuid.uuid4().hex, 'count': 0, 'armed': False})
+    else:
         return uuid.uuid4().hex
-    state = request.httprequest.environ.setdefault(
-        'whatsapp.firings', {'key': uuid.uuid4().hex, 'count': 0, 'armed': False})
     if not state['armed']:
         state['armed'] = True
 
@@ -70,7 +83,7 @@ def _firing_key(cr):
 
         def disarm():  # committed: a later rollback must find its callback again
             state['armed'] = False
-        cr.postrollback.add(start_again)
-        cr.postcommit.add(disarm)
+        env.cr.postrollback.add(start_again)
+        env.cr.postcommit.add(disarm)
     state['count'] += 1
     return '%s:%d' % (state['key'], state['count'])

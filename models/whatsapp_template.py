@@ -39,13 +39,49 @@ class WhatsappTemplate(models.Model):
         help='The message. Placeholders are replaced per record, e.g. "Hello ${object.partner_id.name}, your '
              'order ${object.name} is confirmed."; "${object.date_order or \'\'}" leaves a missing value empty.')
     recipient_field = fields.Char(
-        string='Recipient', required=True, default='partner_id',
+        string='Recipient Field Name', required=True, compute='_compute_recipient_field', store=True,
+        readonly=False,
         help='The field of the record the message goes to: a partner (e.g. partner_id), whose mobile or phone is '
-             'used, or a phone number field (e.g. mobile).')
+             'used, or a phone number field (e.g. mobile). By default the partner itself on contacts, partner_id '
+             'where the model has it, else its first phone field.')
+    recipient_field_id = fields.Many2one(
+        'ir.model.fields', string='Recipient', compute='_compute_recipient_field_id',
+        inverse='_inverse_recipient_field_id',
+        help='The field of the record the message goes to: a partner ("Self" on contacts: the contact itself), '
+             'whose mobile or phone is used, or a phone number field.')
+    recipient_field_ids = fields.Many2many(
+        'ir.model.fields', string='Possible Recipients', compute='_compute_recipient_field_ids',
+        help='The fields of the model a message can go to: its partner fields and its phone fields.')
     report_id = fields.Many2one('ir.actions.report', string='Attach Report', domain="[('model', '=', model)]",
                                 help='Sent as a PDF with the message as its caption.')
     sidebar_action_id = fields.Many2one('ir.actions.act_window', string='Action Menu Entry', readonly=True,
                                         copy=False)
+
+    @api.depends('model_id')
+    def _compute_recipient_field(self):
+        for template in self:
+            names = _recipient_field_names(self.env[template.model]) if template.model in self.env else []
+            if template.recipient_field not in names:
+                template.recipient_field = _default_recipient(names) or False
+
+    @api.depends('model_id')
+    def _compute_recipient_field_ids(self):
+        Fields = self.env['ir.model.fields'].sudo()
+        for template in self:
+            names = _recipient_field_names(self.env[template.model]) if template.model in self.env else []
+            template.recipient_field_ids = Fields.search(
+                [('model', '=', template.model), ('name', 'in', names)]) if names else Fields
+
+    @api.depends('model_id', 'recipient_field')
+    def _compute_recipient_field_id(self):
+        for template in self:
+            template.recipient_field_id = self.env['ir.model.fields'].sudo()._get(
+                template.model, template.recipient_field) if template.model and template.recipient_field else False
+
+    def _inverse_recipient_field_id(self):
+        for template in self:
+            if template.recipient_field_id:
+                template.recipient_field = template.recipient_field_id.name
 
     @api.constrains('recipient_field', 'model_id')
     def _check_recipient_field(self):
@@ -56,6 +92,21 @@ class WhatsappTemplate(models.Model):
             if not usable:
                 raise ValidationError(_('%(field)s is not a partner or phone field of %(model)s.') % {
                     'field': template.recipient_field, 'model': template.model_id.name})
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # the column is NOT NULL: set the recipient chosen in the form, or the model's default, before
+        # the insert (a stored compute would only run after it)
+        for vals in vals_list:
+            if vals.get('recipient_field') or not vals.get('model_id'):
+                continue
+            if vals.get('recipient_field_id'):
+                vals['recipient_field'] = self.env['ir.model.fields'].browse(vals['recipient_field_id']).name
+            else:
+                model = self.env['ir.model'].browse(vals['model_id']).model
+                vals['recipient_field'] = _default_recipient(
+                    _recipient_field_names(self.env[model]) if model in self.env else [])
+        return super().create(vals_list)
 
     def unlink(self):
         self.sudo().mapped('sidebar_action_id').unlink()
@@ -239,6 +290,31 @@ class WhatsappTemplate(models.Model):
         record.sudo().message_post(body=Markup('<p>%s</p>') % summary + Markup(plaintext2html(text)),
                                    subtype_xmlid='mail.mt_note', message_type='comment',
                                    author_id=self.env.user.partner_id.id)
+
+
+def _recipient_field_names(model):
+    """The fields of ``model`` a template can send to, the default first: the partner itself
+    on partners (``self``), ``partner_id``, its phone fields (the mobile ones first), its
+    other partner fields. A phone field is a text field whose name says phone or mobile
+    (a stored or related one: not a search helper)."""
+    partners, phones, mobiles = [], [], []
+    for name, field in model._fields.items():
+        if field.type == 'many2one' and field.comodel_name == 'res.partner':
+            partners.append(name)
+        elif field.type == 'char' and (field.store or field.related) and ('phone' in name or 'mobile' in name):
+            (mobiles if 'mobile' in name else phones).append(name)
+    first = [name for name in ('self', 'partner_id') if name in partners and (
+        name == 'partner_id' or model._name == 'res.partner')]
+    return first + mobiles + phones + [name for name in partners if name not in first]
+
+
+def _default_recipient(names):
+    """The recipient a template of a model starts with, among its ``_recipient_field_names``:
+    the partner itself, ``partner_id``, else the first phone field."""
+    for name in names:
+        if name in ('self', 'partner_id') or 'phone' in name or 'mobile' in name:
+            return name
+    return names[0] if names else None
 
 
 def _once_key(once_prefix, firing_key, record, number, text):

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from odoo.exceptions import AccessError
 from odoo.http import _request_stack
 from odoo.tests import tagged
-from odoo.tests.common import new_test_user
+from odoo.tests.common import Form, new_test_user
 
 from odoo.addons.whatsapp_integration import providers
 
@@ -59,6 +59,50 @@ class TestTemplates(WhatsappCase):
         parameter = self.env['ir.config_parameter'].search([], limit=1)
         with self.assertRaises(AccessError):
             template.with_user(self.user_a)._render_bodies(parameter.with_user(self.user_a))
+
+    def test_a_contacts_template_with_its_defaults_saves_and_sends(self):
+        """Its recipient is the contact itself (it was partner_id, which a contact has not)."""
+        form = Form(self.env['whatsapp.template'].with_user(self.manager))
+        form.name = 'Welcome'
+        form.model_id = self.env['ir.model']._get('res.partner')
+        form.configuration_id = self.config_a
+        form.body = 'Welcome ${object.name}'
+        template = form.save()
+        self.assertEqual(template.recipient_field, 'self')
+        self.assertEqual(template.recipient_field_id, self.env['ir.model.fields']._get('res.partner', 'self'))
+        lines, counts = template._send_to_records(self.ana)
+        self.assertEqual(counts['sent'], 1, lines)
+        self.assertEqual(self.remote_a.sent, [(ANA, 'Welcome Ana', None)])
+
+    def test_the_recipient_offered_follows_the_model(self):
+        form = Form(self.env['whatsapp.template'])
+        form.name = 'Follow'
+        form.body = 'Hi'
+        model = self.env['ir.model']._get
+        form.model_id = model('res.partner')
+        offered = {field.name for field in form.recipient_field_ids}
+        self.assertTrue({'self', 'mobile', 'phone', 'parent_id'} <= offered, offered)
+        self.assertFalse({'name', 'email', 'phone_mobile_search'} & offered, 'only partner and phone fields')
+        form.model_id = model('res.users')  # it has partner_id
+        self.assertEqual(form.recipient_field_id.name, 'partner_id')
+        form.model_id = model('res.bank')  # no partner field: its first phone field
+        self.assertEqual(form.recipient_field_id.name, 'phone')
+        self.assertEqual([field.name for field in form.recipient_field_ids], ['phone'])
+        form.model_id = model('res.partner')
+        form.recipient_field_id = self.env['ir.model.fields']._get('res.partner', 'mobile')
+        template = form.save()
+        self.assertEqual(template.recipient_field, 'mobile')
+
+    def test_a_template_keeps_its_recipient_through_the_form(self):
+        form = Form(self.template)
+        self.assertEqual(form.recipient_field_id, self.env['ir.model.fields']._get('res.partner', 'mobile'))
+        form.body = 'Hello ${object.name}'
+        form.save()
+        self.assertEqual(self.template.recipient_field, 'mobile')
+        legacy = self.env['whatsapp.template'].create({
+            'name': 'Legacy', 'model_id': self.env['ir.model']._get('ir.config_parameter').id,
+            'recipient_field': 'key', 'body': 'x'})
+        self.assertEqual(legacy.recipient_field, 'key', 'a text field given on create stays (API)')
 
     def test_action_menu_binding(self):
         self.template.action_create_sidebar_action()
@@ -132,6 +176,38 @@ class TestTemplates(WhatsappCase):
         # and so is the next request
         fire({}, self.ana)
         self.assertEqual(len(self.remote_a.sent), 3)
+
+    def test_a_scheduled_action_run_again_after_a_failed_run_sends_once(self):
+        """A scheduled action whose run fails after sending (its transaction lost: the process
+        stopped, or its commit failed) keeps its next call, and Odoo runs it again: what the
+        failed run sent is not sent again. Two firings in one run, and the next run, send."""
+        action = self.env['ir.actions.server'].create({
+            'name': 'Greet', 'model_id': self.env['ir.model']._get('res.partner').id, 'state': 'whatsapp',
+            'whatsapp_template_id': self.template.id})
+        cron = self.env['ir.cron'].create({
+            'name': 'Greet every day', 'model_id': self.env['ir.model']._get('res.partner').id, 'state': 'code',
+            'code': "env['ir.actions.server'].browse(%d).with_context(active_model='res.partner', "
+                    "active_ids=%r).run()" % (action.id, (self.ana | self.luis).ids),
+            'interval_number': 1, 'interval_type': 'days', 'numbercall': -1,
+            'nextcall': datetime.datetime(2026, 12, 1, 8, 0)})
+
+        def run():  # what Odoo's cron worker does for each run it is due for (ir.cron._process_job)
+            self.env['ir.cron']._callback(cron.cron_name, cron.ir_actions_server_id.id, cron.id)
+
+        run()
+        self.assertEqual(sorted(number for number, _text, _media in self.remote_a.sent), [ANA, LUIS])
+        # the run fails after its sends: its transaction is rolled back, its next call stays
+        self.env.cr.postrollback.run()
+        run()
+        self.assertEqual(len(self.remote_a.sent), 2, 'the rerun sends nothing again')
+        # a second firing in the same run (doall catching up) is another message
+        run()
+        self.assertEqual(len(self.remote_a.sent), 4)
+        # and so is the next run, due a day later
+        self.env.cr.postrollback.run()
+        cron.nextcall = datetime.datetime(2026, 12, 2, 8, 0)
+        run()
+        self.assertEqual(len(self.remote_a.sent), 6)
 
     def test_opt_out_and_opt_in_by_keyword(self):
         stop = self.inbound('  stop ')

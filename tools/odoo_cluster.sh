@@ -17,17 +17,38 @@ find_odoo() {
         *" 14.0"*) ;;
         *) odoo_missing="'odoo' on PATH is not Odoo 14.0 ($odoo_version)"; return 3 ;;
     esac
-    # the interpreter of the `odoo` script, as Odoo's packages install it
-    odoo_python=$(head -n 1 "$odoo_bin" | sed -n 's/^#!\s*//p' | awk '{print $1}')
-    if [ -z "$odoo_python" ] || ! "$odoo_python" -c 'import odoo' 2>/dev/null; then
+    odoo_python=$(odoo_python_of "$odoo_bin")
+    if [ -z "$odoo_python" ]; then
         odoo_missing="cannot find the Python that runs $odoo_bin"
         return 3
     fi
     odoo_addons=$("$odoo_python" -c 'import os, odoo.addons; print(",".join(p for p in odoo.addons.__path__ if os.path.isdir(os.path.join(p, "base"))))')
-    pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-    if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
+    pg_bin=$(pg_server_bin)
+    if [ -z "$pg_bin" ]; then
         odoo_missing="PostgreSQL server binaries not found"
         return 1
+    fi
+}
+
+# odoo_python_of ODOO_BIN: prints the Python that runs the `odoo` script ODOO_BIN (the
+# interpreter of its first line, as Odoo's packages install it), nothing when that Python
+# cannot import odoo.
+odoo_python_of() {
+    local python
+    python=$(head -n 1 "$1" 2>/dev/null | sed -n 's/^#!\s*//p' | awk '{print $1}')
+    if [ -n "$python" ] && "$python" -c 'import odoo' 2>/dev/null; then
+        echo "$python"
+    fi
+}
+
+# pg_server_bin: prints the folder of the newest PostgreSQL server binaries (Debian's
+# layout, /usr/lib/postgresql/<version>/bin; WHATSAPP_PG_ROOT replaces /usr/lib/postgresql),
+# nothing when there are none.
+pg_server_bin() {
+    local bin
+    bin=$(ls -d "${WHATSAPP_PG_ROOT:-/usr/lib/postgresql}"/*/bin 2>/dev/null | sort -V | tail -n 1)
+    if [ -n "$bin" ] && [ -x "$bin/initdb" ]; then
+        echo "$bin"
     fi
 }
 

@@ -19,8 +19,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 RUN_DEMO = os.path.join(ROOT, 'run-demo')
 
 
-def run_demo(*args, path=None):
-    env = dict(os.environ)
+def run_demo(*args, path=None, **extra_env):
+    env = dict(os.environ, **extra_env)
     if path is not None:
         env['PATH'] = path
     return subprocess.run([RUN_DEMO] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -50,8 +50,10 @@ def test_without_odoo_it_says_how_to_get_one(tmp_path):
             if os.path.exists(os.path.join(folder, tool)):
                 os.symlink(os.path.join(folder, tool), str(bin_dir / tool))
                 break
-    result = run_demo(path=str(bin_dir))
+    # no Odoo bundle either (beside /work/main there is one: it would install Odoo)
+    result = run_demo(path=str(bin_dir), WHATSAPP_ODOO_INSTALLER=str(tmp_path / 'no-bundle' / 'install.sh'))
     assert result.returncode == 3, result.stderr
+    assert 'run-demo: missing on this machine, and not installed:' in result.stderr
     assert "Odoo 14.0 not found on PATH (no 'odoo' command)" in result.stderr
     assert 'odoo14/install.sh' in result.stderr
     assert 'docker run' in result.stderr and 'odoo:14.0' in result.stderr
