@@ -195,3 +195,25 @@ class TestMessageShapesSync(SavepointCase):
         self.env['whatsapp.sync.service'].cron_sync_all_data(full=True, message_limit=0)
         self.assertEqual(len(self.messages(self.config_a)), len(self.remote_a.truth()['messages']))
         self.assertFalse(self.env['whatsapp.message.event'].search([('configuration_id', '=', self.config_a.id)]))
+
+
+@tagged('post_install', '-at_install')
+class TestMessageShapesUpgrade(SavepointCase):
+
+    def test_upgrade_removes_the_empty_rows_action_messages_left(self):
+        import importlib.util
+        import os
+        path = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'migrations', '14.0.1.3.0', 'post-shapes.py')
+        spec = importlib.util.spec_from_file_location('whatsapp_post_shapes', path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        configuration = self.env['whatsapp.configuration'].create({
+            'name': 'Upgraded', 'provider': 'whapi', 'token': 'tok-upgraded'})
+        Message = self.env['whatsapp.message']
+        common = {'configuration_id': configuration.id, 'chat_id': ANA, 'message_date': '2026-01-01 00:00:00'}
+        Message.create([dict(common, message_id='edit-1', raw_type='action', message_type='unknown'),
+                        dict(common, message_id='react-1', raw_type='action', message_type='reaction', body='x'),
+                        dict(common, message_id='odd-1', raw_type='hologram', message_type='unknown')])
+        migration.migrate(self.env.cr, '14.0.1.2.0')
+        left = Message.search([('configuration_id', '=', configuration.id)])
+        self.assertEqual(sorted(left.mapped('message_id')), ['odd-1', 'react-1'])
