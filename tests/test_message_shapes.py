@@ -80,8 +80,11 @@ class TestMessageShapesWebhook(WebhookCase):
         self.assertEqual(stored.poll_results, 'Pizza: 0\nSalad: 1')
 
     def test_a_vote_before_its_poll_waits_for_it(self):
-        self._post_whapi(whapi('messages', 'post', messages=[vote('v1', BEA, ['Salad'], 1767225700)]))
+        Event = self.env['whatsapp.message.event']
+        for _delivery in range(2):  # a redelivery (or a re-sync) keeps it once
+            self._post_whapi(whapi('messages', 'post', messages=[vote('v1', BEA, ['Salad'], 1767225700)]))
         self.assertFalse(self._messages(self.whapi))
+        self.assertEqual(Event.search_count([('configuration_id', '=', self.whapi.id)]), 1)
         self._post_whapi(whapi('messages', 'post', messages=[
             whapi_item('poll-1', 'poll', {'title': 'Lunch?', 'options': ['Pizza', 'Salad']}, chat=GROUP)]))
         self.assertEqual(self._message(self.whapi, 'poll-1').poll_results, 'Pizza: 0\nSalad: 1')
