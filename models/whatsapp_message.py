@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
 import datetime
+import json
 import logging
 import uuid
 
@@ -94,6 +95,9 @@ class WhatsappMessage(models.Model):
     chatter_posted = fields.Boolean(help='Already posted on the partner\'s chatter.')
     contact_id = fields.Many2one('whatsapp.contact', string='Contact', ondelete='set null', index=True)
     group_id = fields.Many2one('whatsapp.group', string='Group', ondelete='set null', index=True)
+    poll_options = fields.Text(help='A poll\'s options, in order (JSON list).')
+    poll_votes = fields.Text(help='A poll\'s current choices per voter (JSON: WhatsApp id, or "me", to options).')
+    poll_results = fields.Text(string='Poll Results', help='Votes per option, as people read them.')
 
     _sql_constraints = [
         ('message_unique', 'UNIQUE(configuration_id, message_id)',
@@ -147,6 +151,15 @@ class WhatsappMessage(models.Model):
         }
         if record.sender_name:
             vals['sender_name'] = record.sender_name
+        if record.poll_options is not None:
+            options = [option.name for option in record.poll_options]
+            vals['poll_options'] = json.dumps(options)
+            if any(option.voters is not None for option in record.poll_options):
+                votes = {}
+                for option in record.poll_options:
+                    for voter in option.voters or ():
+                        votes.setdefault(voter, []).append(option.name)
+                vals.update(self._poll_vote_vals(options, votes))
         if record.status:
             vals['status'] = record.status
         if media:
@@ -267,6 +280,94 @@ class WhatsappMessage(models.Model):
             {'configuration_id': configuration.id, 'message_id': deletion.message_id, 'status': 'deleted'}
             for deletion in deletions], create=False)
         return stats.updated
+
+    @api.model
+    def _poll_vote_vals(self, options, votes):
+        """Stored values of a poll's choices: per voter, and as readable counts."""
+        counts = dict((option, 0) for option in options)
+        for chosen in votes.values():
+            for option in chosen:
+                counts[option] = counts.get(option, 0) + 1
+        lines = [_('%(option)s: %(count)s') % {'option': option, 'count': count} for option, count in counts.items()]
+        return {'poll_votes': json.dumps(votes, sort_keys=True) if votes else False,
+                'poll_results': '\n'.join(lines) or False}
+
+    @api.model
+    def _apply_actions(self, configuration, records):
+        """Apply the action messages among ``records`` (edits, deletions, votes on another
+        message) and return the records to store as messages.
+
+        A reaction known only from its message's summary (``partial``) is kept only when
+        no reaction of that message with that emoji is stored yet: the full copy a
+        webhook stored wins, and a re-sync changes nothing.
+        """
+        events, kept, partial = [], [], []
+        for record in records:
+            if getattr(record, 'action', None):
+                events.extend(providers.action_events(record))
+            elif getattr(record, 'partial', False):
+                partial.append(record)
+            else:
+                kept.append(record)
+        if partial:
+            self.flush(['message_id', 'quoted_message_id', 'message_type', 'body'])
+            self.env.cr.execute("""SELECT message_id, quoted_message_id, body FROM whatsapp_message
+                                    WHERE configuration_id = %s AND (message_id = ANY(%s)
+                                          OR (message_type = 'reaction' AND quoted_message_id = ANY(%s)))""",
+                                (configuration.id, [rec.message_id for rec in partial],
+                                 [rec.quoted_id for rec in partial]))
+            ids, reactions = set(), set()
+            for message_id, quoted, body in self.env.cr.fetchall():
+                ids.add(message_id)
+                reactions.add((quoted, body))
+            ids.update(rec.message_id for rec in kept)
+            reactions.update((rec.quoted_id, rec.body) for rec in kept if rec.message_type == 'reaction')
+            for rec in partial:
+                if rec.message_id not in ids and (rec.quoted_id, rec.body) not in reactions:
+                    ids.add(rec.message_id)
+                    reactions.add((rec.quoted_id, rec.body))
+                    kept.append(rec)
+        if events:
+            edits = [event for event in events if isinstance(event, providers.MessageEdit)]
+            deletions = [event for event in events if isinstance(event, providers.MessageDeletion)]
+            votes = [event for event in events if isinstance(event, providers.PollVote)]
+            self._apply_edits(configuration, edits)
+            self._apply_votes(configuration, votes)
+            self._apply_deletions(configuration, deletions)
+        return kept
+
+    @api.model
+    def _apply_votes(self, configuration, votes, keep_missing=True):
+        """A vote replaces its voter's earlier choice on the poll (none chosen: withdrawn);
+        a vote for a poll not stored yet waits for it. Returns the polls changed."""
+        votes = self._events_to_apply(configuration, votes, keep_missing)
+        if not votes:
+            return 0
+        polls = self.search([('configuration_id', '=', configuration.id),
+                             ('message_id', 'in', list({vote.message_id for vote in votes}))])
+        by_id = {poll.message_id: poll for poll in polls}
+        changed = self.browse()
+        # the last vote counts (a vote without a time is taken as the oldest)
+        ordered = sorted(votes, key=lambda vote: (vote.timestamp is not None, vote.timestamp))
+        for poll_id in {vote.message_id for vote in ordered}:
+            poll = by_id.get(poll_id)
+            if poll is None:
+                continue
+            current = json.loads(poll.poll_votes) if poll.poll_votes else {}
+            for vote in ordered:
+                if vote.message_id != poll_id:
+                    continue
+                voter = vote.voter_id or 'me'
+                if vote.options:
+                    current[voter] = list(vote.options)
+                else:
+                    current.pop(voter, None)
+            options = json.loads(poll.poll_options) if poll.poll_options else []
+            vals = self._poll_vote_vals(options, current)
+            if any((poll[name] or False) != value for name, value in vals.items()):
+                poll.write(vals)
+                changed |= poll
+        return len(changed)
 
     @api.model
     def _events_to_apply(self, configuration, events, keep_missing):

@@ -192,6 +192,8 @@ class WhatsappMessage(models.Model):
             html += Markup('<div class="o_whatsapp_quote"><b>%s</b>: %s</div>') % (quoted._sender_label(), text)
         if self.body:
             html += Markup(plaintext2html(self.body))  # it escapes the text itself
+            if self.message_type == 'poll' and self.poll_results:
+                html += Markup('<p><i>%s</i></p>') % _('Votes') + Markup(plaintext2html(self.poll_results))
         elif self.media_file_name:
             html += Markup('<p><i>%s</i></p>') % ('%s: %s' % (label, self.media_file_name))
         else:
@@ -239,6 +241,12 @@ class WhatsappMessage(models.Model):
     def _apply_deletions(self, configuration, deletions, keep_missing=True):
         updated = super()._apply_deletions(configuration, deletions, keep_missing)
         self._refresh_posts_of(configuration, [deletion.message_id for deletion in deletions])
+        return updated
+
+    @api.model
+    def _apply_votes(self, configuration, votes, keep_missing=True):
+        updated = super()._apply_votes(configuration, votes, keep_missing)
+        self._refresh_posts_of(configuration, [vote.message_id for vote in votes])
         return updated
 
     @api.model

@@ -507,9 +507,11 @@ class WhatsappSyncServiceAccount(models.Model):
 
         ``log`` (None for webhooks) receives the counts.
         """
+        Message = self.env['whatsapp.message'].sudo()
+        # edits, deletions and votes sent as messages apply to their target, never a row
+        records = Message._apply_actions(configuration, records or [])
         if not records:
             return None
-        Message = self.env['whatsapp.message'].sudo()
         people = set()
         groups = set()
         for rec in records:
@@ -578,6 +580,7 @@ class WhatsappSyncServiceAccount(models.Model):
             ('messages', batch.messages, store_messages),
             ('statuses', batch.statuses, lambda records: Message._apply_status_updates(configuration, records)),
             ('edits', batch.edits, lambda records: Message._apply_edits(configuration, records)),
+            ('votes', batch.votes, lambda records: Message._apply_votes(configuration, records)),
             ('deletions', batch.deletions, lambda records: Message._apply_deletions(configuration, records)),
             ('participants', batch.participant_changes,
              lambda records: self._apply_participant_changes(configuration, records)),

@@ -17,6 +17,7 @@ from .records import (
     Media, Member, Message, MessageDeletion, MessageEdit, NumberCheck, Page,
     ParticipantChange, ParticipantsResult, SendResult, Skipped, StatusUpdate, WebhookBatch,
     WebhookRegistration, record_from_json, record_to_json,
+    MESSAGE_ACTIONS, PollOption, PollVote, action_events,
 )
 from .base import CAPABILITIES, ProviderClient
 from .concurrency import Failed, fetch_ordered
@@ -72,6 +73,7 @@ __all__ = [
     'parse_webhook', 'WHAPI_SECRET_HEADER', 'WASSENGER_SIGNATURE_HEADER', 'AccountHealth',
     'StatusUpdate', 'MessageEdit', 'MessageDeletion', 'ParticipantChange', 'WebhookBatch',
     'WebhookRegistration', 'PARTICIPANT_ACTIONS',
+    'MESSAGE_ACTIONS', 'PollOption', 'PollVote', 'action_events',
     # group and contact management
     'CAPABILITIES', 'GroupCreation', 'ParticipantsResult', 'InviteLink', 'NumberCheck',
     'record_to_json', 'record_from_json',

@@ -24,6 +24,7 @@ __all__ = [
     'guess_mime_type', 'resolve_mime_type', 'expect_list', 'path_segment', 'map_value', 'MessageStream', 'MEDIA_SEND_TYPES',
     'same_url', 'invite_link', 'INVITE_URL_PREFIX', 'check_participant_action',
     'split_person_keys', 'read_refusals', 'settle_outcome', 'NOT_A_PERSON',
+    'poll_text', 'location_text', 'vcard_phones', 'vcard_name', 'contact_card_text',
 ]
 
 MEDIA_SEND_TYPES = ('image', 'video', 'audio', 'voice', 'document')
@@ -452,3 +453,69 @@ def settle_outcome(requested, refusals, confirmed=None, missing_reason=None):
         else:
             refused.append((key, missing_reason or 'not confirmed by the provider'))
     return done, refused
+
+
+# -- readable bodies of structured messages (polls, places, contact cards) -------------
+
+def poll_text(title, options):
+    """``📊 Title`` and one ``• option`` line per option."""
+    lines = [u'\U0001F4CA %s' % (title or '')]
+    lines += [u'\u2022 %s' % option for option in options if option]
+    return '\n'.join(lines).strip()
+
+
+def location_text(name=None, address=None, latitude=None, longitude=None, label=None):
+    """``📍 name, address (lat, lng)``; ``label`` stands in when there is no name."""
+    words = ', '.join(part for part in (as_text(name), as_text(address)) if part) or (label or '')
+    coordinates = ''
+    if _is_number(latitude) and _is_number(longitude):
+        coordinates = '(%s, %s)' % (_coordinate(latitude), _coordinate(longitude))
+    text = ' '.join(part for part in (words, coordinates) if part)
+    return (u'\U0001F4CD ' + text) if text else None
+
+
+def _is_number(value):
+    if isinstance(value, bool):
+        return False
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _coordinate(value):
+    return ('%.6f' % float(value)).rstrip('0').rstrip('.')
+
+
+_VCARD_NAME = re.compile(r'^FN[;:](?:[^:\r\n]*:)?(.*)$', re.MULTILINE)
+_VCARD_TEL = re.compile(r'^(?:item\d+\.)?TEL([^:\r\n]*):(.*)$', re.MULTILINE | re.IGNORECASE)
+_VCARD_WAID = re.compile(r'waid=(\d+)', re.IGNORECASE)
+
+
+def vcard_phones(vcard):
+    """Phone numbers of a vCard's TEL lines, as written there (``waid`` digits when the
+    line has no number)."""
+    phones = []
+    for params, number in _VCARD_TEL.findall(vcard or ''):
+        number = number.strip()
+        if not number:
+            waid = _VCARD_WAID.search(params)
+            number = '+' + waid.group(1) if waid else ''
+        if number and number not in phones:
+            phones.append(number)
+    return phones
+
+
+def vcard_name(vcard):
+    found = _VCARD_NAME.search(vcard or '')
+    return found.group(1).strip() if found else None
+
+
+def contact_card_text(name, phones):
+    """``👤 Name: +34 600 111 222, …`` for one contact card."""
+    phones = [phone for phone in phones or () if phone]
+    text = (name or '').strip()
+    if phones:
+        text = '%s: %s' % (text, ', '.join(phones)) if text else ', '.join(phones)
+    return (u'\U0001F464 ' + text) if text else None

@@ -109,6 +109,25 @@ class Message:
     # the caller's own reference given with a send, echoed back by the provider
     # (Wassenger ``reference``), so a sent message meets its queued send exactly
     reference: Optional[str] = None
+    # An event on another message (``quoted_id``) rather than a message: one of
+    # MESSAGE_ACTIONS. Never stored as a row: see :func:`action_events`.
+    action: Optional[str] = None
+    votes: Optional[List[str]] = None   # a vote's chosen options (action 'vote')
+    poll_options: Optional[List['PollOption']] = None  # a poll's options, in order
+    # Known only in part (a reaction listed on its message, without who reacted):
+    # stored when new, never overwriting a fuller copy.
+    partial: bool = False
+
+
+#: events carried as messages (WHAPI ``type: action``): applied to their target
+MESSAGE_ACTIONS = ('edit', 'delete', 'vote', 'ephemeral')
+
+
+@dataclass
+class PollOption:
+    name: str
+    # who chose it, when the provider lists them (person keys); None when it does not say
+    voters: Optional[List[str]] = None
 
 
 @dataclass
@@ -184,6 +203,36 @@ class MessageDeletion:
 
 
 @dataclass
+class PollVote:
+    """Someone's choice on a poll: it replaces their earlier choice (none = withdrawn)."""
+    message_id: str                 # the poll's message id
+    voter_id: Optional[str]         # person key; None for our own account's vote
+    options: List[str] = field(default_factory=list)
+    timestamp: Optional[datetime] = None
+    chat_id: Optional[str] = None
+
+
+def action_events(message):
+    """The edit, deletion or vote an action message (``message.action``) stands for,
+    as a list (empty for an action we do not store, e.g. disappearing-message settings)."""
+    target = message.quoted_id
+    if not message.action or not target:
+        return []
+    sender = None if message.from_me else message.sender_id
+    if message.action == 'edit':
+        if message.body is None:
+            return []
+        return [MessageEdit(message_id=target, body=message.body, timestamp=message.timestamp,
+                            chat_id=message.chat_id, sender_id=sender)]
+    if message.action == 'delete':
+        return [MessageDeletion(message_id=target, chat_id=message.chat_id, sender_id=sender)]
+    if message.action == 'vote':
+        return [PollVote(message_id=target, voter_id=sender, options=list(message.votes or []),
+                         timestamp=message.timestamp, chat_id=message.chat_id)]
+    return []
+
+
+@dataclass
 class ParticipantChange:
     """People were added to, removed from, promoted or demoted in a group."""
     group_id: str                   # '<id>@g.us'
@@ -212,6 +261,7 @@ class WebhookBatch:
     statuses: List[StatusUpdate] = field(default_factory=list)
     edits: List[MessageEdit] = field(default_factory=list)
     deletions: List[MessageDeletion] = field(default_factory=list)
+    votes: List[PollVote] = field(default_factory=list)
     participant_changes: List[ParticipantChange] = field(default_factory=list)
     contacts: List[Contact] = field(default_factory=list)
     groups: List[Group] = field(default_factory=list)
@@ -225,7 +275,7 @@ class WebhookBatch:
 
     def is_empty(self):
         """True when the delivery carried nothing to store."""
-        return not (self.messages or self.statuses or self.edits or self.deletions
+        return not (self.messages or self.statuses or self.edits or self.deletions or self.votes
                     or self.participant_changes or self.contacts or self.groups
                     or self.health)
 

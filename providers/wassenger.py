@@ -19,14 +19,15 @@ from .errors import (
 from .http import HttpClientMixin
 from .parsing import (
     NOT_A_PERSON, ItemError, MessageStream, as_bool, as_int, as_text, build_page, clean_record,
-    check_participant_action, guess_media_type, invite_link, iso_utc, map_value, parse_time,
+    check_participant_action, contact_card_text, guess_media_type, invite_link, iso_utc, location_text,
+    map_value, parse_time, poll_text, vcard_name, vcard_phones,
     path_segment, read_refusals, require_dict, require_text, resolve_mime_type, same_url,
     settle_outcome, split_person_keys,
 )
 from .phone import chat_type_of, normalize_phone, parse_jid, person_key, user_id_phone
 from .records import (
     MESSAGE_TYPES, AccountInfo, Chat, Contact, Group, GroupCreation, Media, Member, Message,
-    NumberCheck, ParticipantsResult, SendResult, Skipped, StatusUpdate, WebhookRegistration,
+    NumberCheck, ParticipantsResult, PollOption, SendResult, Skipped, StatusUpdate, WebhookRegistration,
 )
 
 _logger = logging.getLogger(__name__)
@@ -824,11 +825,17 @@ def _message_type(raw_type, meta, media):
 
 
 def parse_message(item):
+    """A message in either published shape: ``ioMessage`` (S2: ``wid``, ``chatWid``,
+    ``kind``, ``flow`` in/out, ``author`` object) or the webhook and bot one (S2
+    examples, S6: ``id``, ``chat{}``, ``type``, ``flow`` inbound/outbound)."""
     item = require_dict(item, 'message')
     message_id = as_text(item.get('id')) or as_text(item.get('wid'))
     if not message_id:
         raise ItemError('missing or invalid id')
-    raw_type = require_text(item, 'type')
+    raw_type = as_text(item.get('type')) or as_text(item.get('kind'))
+    if not raw_type:
+        raise ItemError('missing or invalid type')
+    raw_type = raw_type.strip()
     timestamp = parse_time(item.get('timestamp'))
     if timestamp is None:
         timestamp = parse_time(item.get('date'))
@@ -857,24 +864,33 @@ def parse_message(item):
             url=as_text(links.get('download')) or as_text(media_info.get('url')),
         )
     status = 'deleted' if as_bool(meta.get('isRevoked')) else map_value(item.get('ack'), _ACKS)
-    sender = item.get('author') or item.get('from')
     message_type = _message_type(raw_type, meta, media_info)
     body = as_text(item.get('body')) or as_text(media_info.get('caption'))
     quoted = _dict_field(item, 'quoted')
     quoted_id = as_text(quoted.get('id')) or as_text(quoted.get('wid'))
+    poll_options = None
     if message_type == 'reaction':
         reaction = _dict_field(item, 'reaction')
         quoted_id = (as_text(reaction.get('message')) or as_text(reaction.get('msgId'))
                      or as_text(reaction.get('id')) or quoted_id)
         body = as_text(reaction.get('emoji')) or body
+    elif message_type == 'poll':
+        poll = _dict_field(item, 'poll')
+        poll_options = _poll_options(poll)
+        title = as_text(poll.get('name')) or as_text(poll.get('title')) or body
+        body = poll_text(title, [option.name for option in poll_options])
+    elif message_type in ('location', 'live_location'):
+        body = _location_body(_dict_field(item, 'location'), message_type) or body
+    elif message_type in ('contact', 'contact_list'):
+        body = _cards_text(item) or body
     return Message(
         message_id=message_id,
         chat_id=parse_jid(raw_chat).key,
         timestamp=timestamp,
         from_me=from_me,
         chat_type=chat_type_of(raw_chat),
-        sender_id=person_key(sender),
-        sender_name=as_text(meta.get('notifyName')),
+        sender_id=_sender_of(item),
+        sender_name=as_text(meta.get('notifyName')) or _author_name(item.get('author')),
         message_type=message_type,
         raw_type=raw_type,
         body=body,
@@ -882,7 +898,80 @@ def parse_message(item):
         status=status,
         quoted_id=quoted_id,
         reference=as_text(item.get('reference')),
+        poll_options=poll_options,
     )
+
+
+def _person_of(value):
+    """Person key of a sender given as an id string or an object (S2 ``author``: fields
+    undocumented, so ``wid``, ``id`` and ``phone`` are read)."""
+    if isinstance(value, dict):
+        for key in ('wid', 'id', 'phone'):
+            found = person_key(value.get(key)) if as_text(value.get(key)) else None
+            if found:
+                return found
+        return None
+    return person_key(value) if as_text(value) else None
+
+
+def _sender_of(item):
+    return _person_of(item.get('author')) or _person_of(item.get('from'))
+
+
+def _author_name(author):
+    if not isinstance(author, dict):
+        return None
+    return (as_text(author.get('displayName')) or as_text(author.get('name'))
+            or as_text(author.get('pushname')))
+
+
+def _poll_options(poll):
+    """``poll.options``: objects with a ``name`` (S6) or plain names (unconfirmed)."""
+    options = []
+    for option in poll.get('options') if isinstance(poll.get('options'), list) else ():
+        name = as_text(option.get('name')) or as_text(option.get('title')) if isinstance(option, dict) \
+            else as_text(option)
+        if name:
+            options.append(PollOption(name=name))
+    return options
+
+
+def _location_body(location, message_type):
+    label = 'Live location' if message_type == 'live_location' else None
+    latitude = location.get('lat') if location.get('lat') is not None else location.get('latitude')
+    longitude = location.get('lon') if location.get('lon') is not None else location.get('longitude')
+    return location_text(location.get('name'), location.get('address'), latitude, longitude, label)
+
+
+def _cards_text(item):
+    """Contact cards: ``contacts[]`` (S6: ``formattedName``/``name``/``firstName``,
+    ``phones[{number, waid}]``) or ``vcards[]`` (S2 ioMessage: names and ``vcard``)."""
+    lines = []
+    for key in ('contacts', 'vcards'):
+        cards = item.get(key)
+        for card in cards if isinstance(cards, list) else ():
+            if not isinstance(card, dict):
+                continue
+            vcard = as_text(card.get('vcard'))
+            name = (as_text(card.get('formattedName')) or as_text(card.get('name'))
+                    or ' '.join(part for part in (as_text(card.get('firstName')),
+                                                  as_text(card.get('lastName'))) if part)
+                    or vcard_name(vcard))
+            phones = []
+            for phone in card.get('phones') if isinstance(card.get('phones'), list) else ():
+                if isinstance(phone, dict):
+                    number = as_text(phone.get('number')) or (
+                        '+' + as_text(phone.get('waid')) if as_text(phone.get('waid')) else None)
+                else:
+                    number = as_text(phone)
+                if number:
+                    phones.append(number)
+            line = contact_card_text(name, phones or vcard_phones(vcard))
+            if line:
+                lines.append(line)
+        if lines:
+            break
+    return '\n'.join(lines) or None
 
 
 def _send_target(to):

@@ -27,7 +27,7 @@ from .parsing import ItemError, as_bool, as_text, build_page, parse_time, requir
 from .phone import chat_key, parse_jid, person_key
 from .records import (
     PARTICIPANT_ACTIONS, AccountHealth, Contact, Group, Message, MessageDeletion, MessageEdit,
-    ParticipantChange, Skipped, StatusUpdate, WebhookBatch,
+    ParticipantChange, PollVote, Skipped, StatusUpdate, WebhookBatch, action_events,
 )
 
 _logger = logging.getLogger(__name__)
@@ -173,7 +173,7 @@ def _decode_json(raw_body, label):
 # Which WebhookBatch list each record type goes to.
 _BATCH_LISTS = (
     (Message, 'messages'), (StatusUpdate, 'statuses'), (MessageEdit, 'edits'),
-    (MessageDeletion, 'deletions'), (ParticipantChange, 'participant_changes'),
+    (MessageDeletion, 'deletions'), (PollVote, 'votes'), (ParticipantChange, 'participant_changes'),
     (Contact, 'contacts'), (Group, 'groups'), (Skipped, 'skipped'),
 )
 
@@ -310,33 +310,12 @@ def _whapi_event_name(event):
 
 
 def _whapi_message(item):
-    """A message, plus the edit or deletion an ``action`` message announces."""
+    """A message; an ``action`` message is the edit, deletion or vote it announces
+    (nothing for a setting such as disappearing messages), never a message itself."""
     message = whapi.parse_message(item)
-    records = [message]
-    action = item.get('action')
-    if isinstance(action, dict):
-        target = as_text(action.get('target'))
-        action_type = (as_text(action.get('type')) or '').lower()
-        if target and action_type == 'delete':
-            records.append(MessageDeletion(message_id=target, chat_id=message.chat_id,
-                                           sender_id=None if message.from_me else message.sender_id))
-        elif target and action_type in ('edit', 'edited'):
-            records.append(MessageEdit(message_id=target, body=_whapi_edited_text(action),
-                                       timestamp=message.timestamp, chat_id=message.chat_id,
-                                       sender_id=None if message.from_me else message.sender_id))
-    return records
-
-
-def _whapi_edited_text(action):
-    """New text of an edit action: ``edited_content`` as text, content or container."""
-    content = action.get('edited_content')
-    if isinstance(content, dict):
-        edited_type = as_text(action.get('edited_type'))
-        nested = content.get(edited_type) if edited_type else None
-        if isinstance(nested, dict):
-            content = nested
-        return as_text(content.get('body')) or as_text(content.get('caption'))
-    return as_text(content)
+    if message.action:
+        return action_events(message)
+    return message
 
 
 def _whapi_message_update(item):
@@ -354,7 +333,7 @@ def _whapi_message_update(item):
         raise ItemError('no after_update')
     body = whapi.message_text(after)
     if body is None and isinstance(trigger.get('action'), dict):
-        body = _whapi_edited_text(trigger['action'])
+        body = whapi.edited_text(trigger['action'])
     before = item.get('before_update')
     if body is None or (isinstance(before, dict) and whapi.message_text(before) == body):
         return None  # reactions, labels, stars...: no text change to store

@@ -11,14 +11,15 @@ from .errors import BadPayloadError, ConfigurationError, NotFoundError, Provider
 from .http import HttpClientMixin
 from .parsing import (
     ItemError, MessageStream, as_bool, as_int, as_text, build_page, clean_record, check_participant_action,
-    data_uri, expect_list, guess_media_type, invite_link, map_value, read_refusals,
+    contact_card_text, data_uri, expect_list, guess_media_type, invite_link, location_text, map_value,
+    poll_text, read_refusals, vcard_name, vcard_phones,
     resolve_mime_type, parse_time, path_segment, require_dict, require_text, same_url,
     settle_outcome, split_person_keys, to_unix_seconds,
 )
 from .phone import chat_key, chat_type_of, normalize_phone, parse_jid, person_key, user_id_phone
 from .records import (
     MESSAGE_STATUSES, MESSAGE_TYPES, AccountInfo, Chat, Contact, Group, GroupCreation, Media,
-    Member, Message, NumberCheck, ParticipantsResult, SendResult, Skipped, StatusUpdate,
+    Member, Message, NumberCheck, ParticipantsResult, PollOption, SendResult, Skipped, StatusUpdate,
     WebhookRegistration,
 )
 
@@ -26,7 +27,7 @@ _logger = logging.getLogger(__name__)
 
 __all__ = [
     'WhapiClient', 'parse_contact', 'parse_chat', 'parse_group', 'parse_participant',
-    'parse_message', 'message_text', 'map_status', 'WHAPI_SECRET_HEADER', 'WEBHOOK_EVENTS',
+    'parse_message', 'parse_reactions', 'edited_text', 'message_text', 'map_status', 'WHAPI_SECRET_HEADER', 'WEBHOOK_EVENTS',
     'CHECK_NUMBERS_CHUNK',
 ]
 
@@ -253,7 +254,9 @@ class WhapiClient(HttpClientMixin, ProviderClient):
         for items in self._iter_offset_pages('/messages/list', 'messages', params, page_size):
             if stream.remaining is not None:
                 items = items[:stream.remaining]
-            yield stream.take(build_page(items, parse_message, 'message', _item_id))
+            page = stream.take(build_page(items, parse_message, 'message', _item_id))
+            _add_listed_reactions(page, items, stream)
+            yield page
             if stream.done:
                 return
 
@@ -579,11 +582,33 @@ def parse_message(item):
     body = _container_text(container)
     context = item.get('context')
     quoted_id = as_text(context.get('quoted_id')) if isinstance(context, dict) else None
-    if message_type == 'reaction' or (lowered == 'action' and as_text(container.get('type')) == 'reaction'):
-        # the reacted-to message and the emoji (shape partly unconfirmed: providers.md 3b)
-        message_type = 'reaction'
-        quoted_id = as_text(container.get('target')) or as_text(container.get('message_id')) or quoted_id
+    action = votes = poll_options = None
+    if lowered == 'action':
+        # an event on another message (W2 MessageAction): a reaction is kept as a
+        # reaction; an edit, deletion, vote or setting is applied to its target
+        action_type = (as_text(container.get('type')) or '').lower()
+        quoted_id = as_text(container.get('target')) or quoted_id
+        if action_type == 'reaction':
+            message_type, body = 'reaction', as_text(container.get('emoji'))
+        else:
+            action = _ACTION_WORDS.get(action_type, action_type or 'unknown')
+            body = edited_text(container) if action == 'edit' else None
+            if action == 'vote':
+                votes = [as_text(vote) for vote in _list(container.get('votes')) if as_text(vote)]
+    elif message_type == 'reaction':
+        # a reaction under its own type (providers.md 3b, unconfirmed)
+        quoted_id = as_text(container.get('message_id')) or as_text(container.get('target')) or quoted_id
         body = as_text(container.get('emoji')) or body
+    elif message_type == 'poll':
+        poll_options = _poll_options(container)
+        body = poll_text(as_text(container.get('title')), [option.name for option in poll_options])
+    elif message_type in ('location', 'live_location'):
+        body = _location_body(container, message_type)
+    elif message_type == 'contact':
+        body = _card_text(container)
+    elif message_type == 'contact_list':
+        cards = [_card_text(card) for card in _list(container.get('list')) if isinstance(card, dict)]
+        body = '\n'.join(card for card in cards if card) or None
     return Message(
         message_id=message_id,
         chat_id=chat_key(raw_chat),
@@ -598,7 +623,96 @@ def parse_message(item):
         media=media,
         status=map_status(item.get('status')),
         quoted_id=quoted_id,
+        action=action,
+        votes=votes,
+        poll_options=poll_options,
     )
+
+
+# MessageAction.type words -> records.MESSAGE_ACTIONS
+_ACTION_WORDS = {'edit': 'edit', 'edited': 'edit', 'delete': 'delete', 'vote': 'vote',
+                 'ephemeral': 'ephemeral'}
+
+
+def _list(value):
+    return value if isinstance(value, list) else []
+
+
+def _poll_options(container):
+    """``poll.options`` (names) with their ``results[].voters`` when listed."""
+    voters = {}
+    for result in _list(container.get('results')):
+        if isinstance(result, dict) and as_text(result.get('name')) and isinstance(result.get('voters'), list):
+            voters[as_text(result['name'])] = [key for key in map(person_key, result['voters']) if key]
+    names = [as_text(option) for option in _list(container.get('options')) if as_text(option)]
+    if not names:
+        names = list(voters)
+    return [PollOption(name=name, voters=voters.get(name) if voters else None) for name in names]
+
+
+def _location_body(container, message_type):
+    label = 'Live location' if message_type == 'live_location' else None
+    text = location_text(container.get('name'), container.get('address'),
+                         container.get('latitude'), container.get('longitude'), label)
+    note = as_text(container.get('comment')) or as_text(container.get('caption'))
+    return '\n'.join(part for part in (text, note) if part) or None
+
+
+def _card_text(card):
+    """A ``VCard`` ``{name, vcard}`` as a readable line."""
+    vcard = as_text(card.get('vcard'))
+    return contact_card_text(as_text(card.get('name')) or vcard_name(vcard), vcard_phones(vcard))
+
+
+def parse_reactions(item, message):
+    """The reactions listed on a message (``reactions[]``, W2 MessageReaction) as
+    reaction messages, so a sync stores those a webhook missed.
+
+    W2 gives ``{id, emoji, t, count, group_key}`` and no reactor: the reaction keeps
+    its ``id`` when given (a reaction's own message id, as a webhook carries it:
+    unconfirmed) and else gets one made of the message id and the emoji.
+    """
+    records = []
+    for reaction in _list(item.get('reactions')):
+        if not isinstance(reaction, dict):
+            continue
+        emoji = as_text(reaction.get('emoji'))
+        if not emoji:
+            continue
+        reaction_id = as_text(reaction.get('id')) or '%s~%s' % (message.message_id, emoji)
+        records.append(Message(
+            message_id=reaction_id, chat_id=message.chat_id, chat_type=message.chat_type,
+            timestamp=parse_time(reaction.get('t')) or message.timestamp,
+            message_type='reaction', raw_type='reaction', body=emoji, quoted_id=message.message_id,
+            partial=True))
+    return records
+
+
+def edited_text(action):
+    """New text of an edit action: ``edited_content`` as text, content or container."""
+    content = action.get('edited_content')
+    if isinstance(content, dict):
+        edited_type = as_text(action.get('edited_type'))
+        nested = content.get(edited_type) if edited_type else None
+        if isinstance(nested, dict):
+            content = nested
+        return as_text(content.get('body')) or as_text(content.get('caption'))
+    return as_text(content)
+
+
+def _add_listed_reactions(page, items, stream):
+    """Reaction messages for the ``reactions[]`` of the page's messages (once per call)."""
+    parsed = {message.message_id: message for message in page.items}
+    for item in items:
+        if not isinstance(item, dict) or not item.get('reactions'):
+            continue
+        message = parsed.get(as_text(item.get('id')))
+        if message is None:
+            continue
+        for reaction in clean_record(parse_reactions(item, message)):
+            if reaction.message_id not in stream.seen:
+                stream.seen.add(reaction.message_id)
+                page.items.append(reaction)
 
 
 def _content(item, raw_type):

@@ -73,6 +73,9 @@ HOSTILE_PEOPLE = [
     ('998877665544332@lid', None),               # hidden number
 ]
 LONG_TEXT = ('long ' * 2000)[:10000]
+POLL_OPTIONS = ('Pizza', 'Salad', 'Sushi')
+#: how a poll reads once stored (W2 MessageContentPoll / S6 poll.name + options)
+POLL_TEXT = u'\U0001F4CA Lunch?\n' + u'\n'.join(u'\u2022 %s' % option for option in POLL_OPTIONS)
 RTL_EMOJI = u'\u0645\u0631\u062d\u0628\u0627 \u05e9\u05dc\u05d5\u05dd \U0001F600\U0001F44D\U0001F3FD \u200f\u202e reversed'
 
 
@@ -274,7 +277,12 @@ class FakeAccount(object):
 
     def expected_type(self, message):
         kind = message['type']
-        if kind in ('text', 'link_preview', 'image', 'system', 'poll', 'video', 'audio', 'document'):
+        if kind == 'contact' and self.provider == 'wassenger':
+            return 'contact_list'  # served as ``contacts[]`` (S6)
+        if kind == 'action' and message['action']['type'] == 'reaction':
+            return 'reaction'
+        if kind in ('text', 'link_preview', 'image', 'system', 'poll', 'video', 'audio', 'document',
+                    'location', 'contact'):
             return kind
         return 'unknown'
 
@@ -407,17 +415,85 @@ class FakeAccount(object):
                        'status': 'delivered', 'ts': base + 10})
         if group:
             result.append({'id': self._message_id(8000011), 'chat': group, 'chat_type': 'group',
-                           'from_me': False, 'sender': lid, 'type': 'poll', 'body': 'Lunch?',
+                           'from_me': False, 'sender': lid, 'type': 'poll', 'body': POLL_TEXT,
+                           'poll': {'title': 'Lunch?', 'options': list(POLL_OPTIONS),
+                                    'voters': {'Pizza': [self.contact_key(1)]}},
                            'status': 'read', 'ts': base + 11})
         result.append({'id': self._message_id(8000012), 'chat': self.contact_key(2), 'chat_type': 'contact',
                        'from_me': True, 'sender': self.own, 'type': 'hologram_v9', 'body': None,
                        'status': 'sent', 'ts': base + 12})
+        result += self._shaped_messages(base + 20, group)
         for number, (person, _phone) in enumerate(HOSTILE_PEOPLE):
             result.append({'id': self._message_id(8000100 + number), 'chat': person, 'chat_type': 'contact',
                            'from_me': number % 2 == 0, 'sender': self.own if number % 2 == 0 else person,
                            'type': 'text', 'body': 'hello %s' % person, 'status': 'read',
                            'ts': base + 100 + number})
         return result
+
+    def _shaped_messages(self, base, group):
+        """Messages in the providers' published shapes (hostile set): a place, a contact
+        card and, on WHAPI, action messages (edit, deletion, reaction, vote) on earlier
+        messages and reactions listed on a message (``reactions[]``)."""
+        person = self.contact_key(1)
+        common = {'chat': person, 'chat_type': 'contact', 'from_me': False, 'sender': person, 'status': 'read'}
+        result = [
+            dict(common, id=self._message_id(8000020), type='location', ts=base,
+                 place={'name': 'Cafe Sol', 'address': 'Carrer Major 1', 'lat': 41.3851, 'lng': 2.1734},
+                 body=u'\U0001F4CD Cafe Sol, Carrer Major 1 (41.3851, 2.1734)'),
+            dict(common, id=self._message_id(8000021), type='contact', ts=base + 1,
+                 card={'name': 'Ana Perez', 'number': '+34 600 11 12 22', 'waid': '34600111222'},
+                 body=u'\U0001F464 Ana Perez: +34 600 11 12 22'),
+        ]
+        if self.provider != 'whapi':
+            return result
+        edited, deleted = self._message_id(8000022), self._message_id(8000023)
+        result += [
+            dict(common, id=edited, type='text', ts=base + 2, body='tpyo',
+                 reactions=[{'id': self._message_id(8000026), 'emoji': u'\U0001F44D'},
+                            {'emoji': u'\u2764\ufe0f', 't': base + 9, 'count': 1}]),
+            dict(common, id=deleted, type='text', ts=base + 3, body='regret'),
+            dict(common, id=self._message_id(8000024), type='action', ts=base + 4, body=None,
+                 action={'type': 'edit', 'target': edited, 'edited_type': 'text',
+                         'edited_content': {'body': 'typo fixed'}}),
+            dict(common, id=self._message_id(8000025), type='action', ts=base + 5, body=None,
+                 action={'type': 'delete', 'target': deleted}),
+            dict(common, id=self._message_id(8000026), type='action', ts=base + 6, body=u'\U0001F44D',
+                 action={'type': 'reaction', 'target': edited, 'emoji': u'\U0001F44D'}),
+            dict(common, id=self._message_id(8000027), type='action', ts=base + 7, body=None,
+                 action={'type': 'ephemeral', 'target': person + '@s.whatsapp.net', 'ephemeral': 604800}),
+        ]
+        if group:
+            result.append({'id': self._message_id(8000028), 'chat': group, 'chat_type': 'group', 'from_me': False,
+                           'sender': self.contact_key(2), 'status': 'read', 'type': 'action', 'ts': base + 8,
+                           'body': None, 'action': {'type': 'vote', 'target': self._message_id(8000011),
+                                                    'votes': ['Sushi']}})
+        return result
+
+    def poll_voters(self, poll_message):
+        """{option: [person keys]} of a poll: its first voters and the WHAPI vote messages."""
+        votes = dict((name, list(voters)) for name, voters in poll_message['poll']['voters'].items())
+        for other in self._hostile_messages:
+            action = other.get('action') or {}
+            if action.get('type') == 'vote' and action.get('target') == poll_message['id']:
+                for option in votes:
+                    if other['sender'] in votes[option]:
+                        votes[option].remove(other['sender'])
+                for chosen in action['votes']:
+                    votes.setdefault(chosen, []).append(other['sender'])
+        return votes
+
+    def poll_results(self):
+        """{poll message id: its votes as the account must show them} (WHAPI lists its voters;
+        Wassenger's published poll has none)."""
+        results = {}
+        if self.provider != 'whapi':
+            return results
+        for message in self._hostile_messages:
+            if message['type'] == 'poll':
+                votes = self.poll_voters(message)
+                results[message['id']] = '\n'.join('%s: %d' % (option, len(votes.get(option, ())))
+                                                   for option in message['poll']['options'])
+        return results
 
     def _hostile_broken_messages(self):
         """Raw items a reader must skip (with a reason), per provider."""
@@ -484,10 +560,19 @@ class FakeAccount(object):
         contacts.update(person for _group, person, _role in members)
         messages = {}
         sequence = self._ordered()
+        edits, deleted = {}, set()
         for position in range(len(sequence)):
             message = sequence.get(position)
             if message is None:
                 continue  # a broken item: skipped by the reader
+            action = message.get('action') or {}
+            if message['type'] == 'action' and action.get('type') != 'reaction':
+                # an event on another message: applied to it, never a row of its own
+                if action['type'] == 'edit':
+                    edits[action['target']] = action['edited_content']['body']
+                elif action['type'] == 'delete':
+                    deleted.add(action['target'])
+                continue
             if message['chat_type'] == 'group':
                 if message['sender']:
                     contacts.add(message['sender'])
@@ -496,6 +581,17 @@ class FakeAccount(object):
             body = message['body'].replace('\x00', '') if message['body'] else None
             messages[message['id']] = (message['chat'], message['from_me'], self.expected_type(message),
                                        message['status'], message['ts'], body)
+            for reaction in message.get('reactions') or ():
+                if 'id' not in reaction:  # listed only on its message (WHAPI reactions[]): no reactor
+                    messages['%s~%s' % (message['id'], reaction['emoji'])] = (
+                        message['chat'], False, 'reaction', None, reaction.get('t', message['ts']),
+                        reaction['emoji'])
+        for target, body in edits.items():
+            if target in messages:
+                messages[target] = messages[target][:5] + (body,)
+        for target in deleted:
+            if target in messages:
+                messages[target] = messages[target][:3] + ('deleted',) + messages[target][4:]
         return {'contacts': contacts, 'listed_contacts': listed, 'groups': groups,
                 'members': members, 'messages': messages}
 
@@ -635,7 +731,26 @@ class FakeAccount(object):
                 'from': message['sender'], 'from_name': 'Push' if not message['from_me'] else None,
                 'timestamp': message['ts'], 'status': message['status'], 'source': 'mobile'}
         body = message['body']
-        if kind == 'image':
+        if message.get('reactions'):
+            item['reactions'] = [dict(reaction, count=reaction.get('count', 1)) for reaction in message['reactions']]
+        if kind == 'action':  # W2 MessageAction: an event on another message
+            item[kind] = dict(message['action'])
+        elif kind == 'poll' and 'poll' in message:  # W2 MessageContentPoll: title, options, results
+            poll, voters = message['poll'], self.poll_voters(message)
+            results = [{'id': 'opt%d' % number, 'name': option, 'count': len(voters.get(option, ())),
+                        'voters': list(voters.get(option, ()))}
+                       for number, option in enumerate(poll['options'])]
+            item[kind] = {'title': poll['title'], 'options': list(poll['options']), 'vote_limit': 1,
+                          'total': sum(result['count'] for result in results), 'results': results}
+        elif kind == 'location' and 'place' in message:  # W2 MessageContentLocation
+            place = message['place']
+            item[kind] = {'latitude': place['lat'], 'longitude': place['lng'], 'name': place['name'],
+                          'address': place['address']}
+        elif kind == 'contact' and 'card' in message:  # W2 MessageContentContact: a VCard
+            card = message['card']
+            item[kind] = {'name': card['name'], 'vcard': 'BEGIN:VCARD\nVERSION:3.0\nFN:%s\nitem1.TEL;waid=%s:%s\n'
+                                                         'END:VCARD' % (card['name'], card['waid'], card['number'])}
+        elif kind == 'image':
             item[kind] = {'id': 'jpeg-%x' % (hash(message['id']) & 0xffffff), 'mime_type': 'image/jpeg',
                           'file_size': 12345, 'sha256': 'ab' * 16, 'caption': body,
                           'link': 'https://example.com/media/%s.jpg' % message['id']}
@@ -753,19 +868,37 @@ class FakeAccount(object):
             else message['chat'] + '@c.us'
         sender = message['sender']
         sender_wid = sender if (sender or '').endswith('@lid') else (sender + '@c.us' if sender else None)
-        item = {'id': message['id'], 'type': 'text' if kind == 'link_preview' else kind,
-                'flow': 'outbound' if message['from_me'] else 'inbound', 'ack': message['status'],
-                'timestamp': message['ts'], 'date': _iso(message['ts']),
-                'chat': {'id': chat, 'type': 'group' if message['chat_type'] == 'group' else 'chat'},
-                'meta': {'isGroup': message['chat_type'] == 'group', 'notifyName': 'Push',
-                         'isLinkPreview': kind == 'link_preview'}}
+        kind = {'link_preview': 'text', 'contact': 'contacts' if 'card' in message else kind}.get(kind, kind)
+        if sum(map(ord, message['id'])) % 2:
+            # S2 ioMessage names: wid, kind, flow in/out, chatWid
+            item = {'wid': message['id'], 'kind': kind, 'flow': 'out' if message['from_me'] else 'in',
+                    'chatWid': chat}
+        else:
+            # webhook examples and S6: id, type, flow inbound/outbound, chat{}
+            item = {'id': message['id'], 'type': kind, 'flow': 'outbound' if message['from_me'] else 'inbound',
+                    'chat': {'id': chat, 'type': 'group' if message['chat_type'] == 'group' else 'chat'}}
+        item.update({'ack': message['status'], 'timestamp': message['ts'], 'date': _iso(message['ts']),
+                     'meta': {'isGroup': message['chat_type'] == 'group', 'notifyName': 'Push',
+                              'isLinkPreview': message['type'] == 'link_preview'}})
+        kind = message['type']
         if message['from_me']:
             item.update({'from': own, 'to': chat})
         else:
             item.update({'from': chat if message['chat_type'] != 'group' else sender_wid, 'to': own})
             if message['chat_type'] == 'group':
-                item['author'] = sender_wid
-        if message['body'] is not None:
+                item['author'] = {'wid': sender_wid}  # S2: "optional group message author", an object
+        if kind == 'poll' and 'poll' in message:  # S2 poll.name; S6 poll.options[].name; not in body
+            item['poll'] = {'name': message['poll']['title'], 'count': 0,
+                            'options': [{'name': option} for option in message['poll']['options']]}
+        elif kind == 'location' and 'place' in message:  # S2 ioMessage.location
+            place = message['place']
+            item['location'] = {'name': place['name'], 'address': place['address'], 'lat': place['lat'],
+                                'lon': place['lng']}
+        elif kind == 'contact' and 'card' in message:  # S6 contacts[]
+            card = message['card']
+            item['contacts'] = [{'formattedName': card['name'],
+                                 'phones': [{'number': card['number'], 'waid': card['waid']}]}]
+        elif message['body'] is not None:
             item['body'] = message['body']
         if kind == 'image':
             item['media'] = {'id': 'f%023x' % (hash(message['id']) & 0xffffff), 'type': 'image',

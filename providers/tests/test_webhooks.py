@@ -262,7 +262,7 @@ def test_whapi_deletion_as_update_and_as_removed_and_as_action():
     edit = dict(action, id='act3', action={'target': 'm5', 'type': 'edited', 'edited_type': 'text',
                                            'edited_content': {'text': {'body': 'new'}}})
     batch = parse_webhook('whapi', body_of(whapi_event('messages', 'post', messages=[action, edit])))
-    assert [m.message_id for m in batch.messages] == ['act2', 'act3']  # kept, like the history
+    assert batch.messages == []  # events on other messages, not messages (W2 MessageAction)
     assert batch.deletions == [MessageDeletion('m4', '919984351847', sender_id='919984351847')]
     assert batch.edits[0].message_id == 'm5' and batch.edits[0].body == 'new'
 

@@ -21,6 +21,9 @@ EXPECTED = dict((kind, kind) for kind in DEMO_TYPES)
 EXPECTED['future_type'] = 'unknown'
 #: Wassenger's documented types name no live location: it comes as a location
 EXPECTED_WASSENGER = dict(EXPECTED, live_location='location')
+#: how the body of a structured message begins once read
+READABLE = {'location': u'\U0001F4CD', 'live_location': u'\U0001F4CD', 'poll': u'\U0001F4CA',
+            'contact': u'\U0001F464', 'contact_list': u'\U0001F464'}
 
 
 @pytest.fixture
@@ -64,6 +67,10 @@ def test_every_kind_of_message_reads_as_that_kind_with_its_media(served, positio
         if canonical['type'] == 'reaction':
             # a reaction reads as its emoji, answering the message it reacts to
             assert message.body == '\U0001F44D' and message.quoted_id == remote.message(index - 1)['id']
+        elif canonical['type'] in READABLE:
+            # a place, a poll with its options, contact cards: stored as text people read
+            assert message.body.startswith(READABLE[canonical['type']]), (name, canonical, message.body)
+            assert '\n' in message.body or canonical['type'] not in ('poll', 'contact_list'), message.body
         else:
             assert message.body == canonical['body'], (name, canonical)
         if canonical['type'] in MEDIA:
