@@ -469,6 +469,9 @@ class FakeAccount(object):
             reply = self._error(429, 'Too many requests, slow down')
             reply.headers['Retry-After'] = str(faults['retry_after'])
             return reply
+        reply = self._group_operation(method, path, query, body)
+        if reply is not None:
+            return reply
         if method != 'GET':
             return self._error(405, 'Only GET is faked')
         if self.provider == 'whapi':
@@ -623,6 +626,8 @@ class FakeAccount(object):
             for person, rank in self.group_members(index):
                 items.append({'wid': person + '@c.us', 'phone': '+' + person, 'isAdmin': rank in ('creator', 'admin'),
                               'isSuperAdmin': rank == 'creator', 'name': 'Member %s' % person, 'isContact': True})
+                if self.hidden_id(person):
+                    items[-1]['lid'] = self.hidden_id(person)  # groupParticipant.lid (S2)
             if self.hostile and index == 0:
                 items.append({'wid': '998877665544332@lid', 'isAdmin': False, 'isSuperAdmin': False})
                 items.append({'isAdmin': True})  # no wid: skipped
@@ -710,6 +715,131 @@ class FakeAccount(object):
         if message['ts'] % 5 == 0 and 'timestamp' in item and message['id'].startswith('3EB0'):
             del item['timestamp']  # some items carry only the ISO date
         return item
+
+
+    # -- hidden numbers and group operations --------------------------------------------
+    #
+    # Kept apart from the listings above: the published shapes of group creation and
+    # participant changes, and of WHAPI's hidden-number lookups. WHAPI takes
+    # participants as digits only (OpenAPI 1.8.7 ``ContactID``: ``^([\\d]{7,15})?$``)
+    # and refuses the whole request with a 400 otherwise.
+
+    def hidden_id(self, person):
+        """The hidden-number id WhatsApp gives ``person`` (a phone person key), for about
+        one person in four of the generated ones, plus those set with :meth:`hide`."""
+        known = self._hidden_state()['by_phone'].get(person)
+        if known or not person.isdigit() or int(person) % 4 != 2:
+            return known
+        return '88%013d@lid' % (int(person) % 10 ** 13)
+
+    def hide(self, phone, lid):
+        """Make ``phone`` the person behind the hidden number ``lid``."""
+        state = self._hidden_state()
+        state['by_phone'][phone] = lid
+        state['by_lid'][lid] = phone
+
+    def _hidden_state(self):
+        state = getattr(self, '_hidden', None)
+        if state is None:
+            # lid_lookup: whether GET /contacts/ids/{lid} is served (newer WHAPI only)
+            state = self._hidden = {'by_phone': {}, 'by_lid': {}, 'lid_lookup': True,
+                                    'made_groups': {}, 'refused': {}}
+        return state
+
+    def _phone_of_hidden(self, lid):
+        state = self._hidden_state()
+        if lid in state['by_lid']:
+            return state['by_lid'][lid]
+        for index in range(self.n_contacts):
+            if self.hidden_id(self.contact_key(index)) == lid:
+                return self.contact_key(index)
+        return None
+
+    def _group_operation(self, method, path, query, body):
+        """WHAPI group creation, participant changes and hidden-number lookups; None
+        for any other request."""
+        if self.provider != 'whapi':
+            return None
+        state = self._hidden_state()
+        if method == 'GET' and path == '/contacts/lids':
+            ids = [value for value in query.get('ContactIDList', '').split(',') if value]
+            if not ids or any(not _WHAPI_CONTACT_ID.match(value) for value in ids):
+                return self._bad_participants(ids)
+            # OpenAPI ``Lids``: a map from user id to ``Lid`` ({"lid"}); people without one are left out
+            return Reply(200, {value: {'lid': self.hidden_id(value)} for value in ids if self.hidden_id(value)})
+        match = re.match(r'^/contacts/ids/([^/]+)$', path)
+        if method == 'GET' and match:
+            phone = self._phone_of_hidden(unquote(match.group(1))) if state['lid_lookup'] else None
+            if phone is None:
+                return self._error(404, 'Specified user not found')
+            return Reply(200, {'id': phone + '@s.whatsapp.net'})
+        if method == 'POST' and path == '/groups':
+            request = _json_or_none(body)
+            if not isinstance(request, dict) or not request.get('subject'):
+                return self._error(400, 'Wrong request parameters')
+            participants = request.get('participants')
+            if not _valid_participants(participants):
+                return self._bad_participants(participants)
+            key = '120363%06d9%05d@g.us' % (self.seed, len(state['made_groups']))
+            added = [person for person in participants if person not in state['refused']]
+            members = [(self.own, 'creator')] + [(person, 'member') for person in added]
+            state['made_groups'][key] = {'name': request['subject'], 'members': members}
+            reply = {'id': key, 'type': 'group', 'name': request['subject'], 'created_by': self.own,
+                     'created_at': END_TIME, 'participants': [{'id': p, 'rank': r} for p, r in members]}
+            refused = [person for person in participants if person in state['refused']]
+            if refused:
+                reply['unprocessed_participants'] = refused
+            return Reply(200, reply)
+        match = re.match(r'^/groups/([^/]+)/(participants|admins)$', path)
+        calls = {('POST', 'participants'): 'add', ('DELETE', 'participants'): 'remove',
+                 ('PATCH', 'admins'): 'promote', ('DELETE', 'admins'): 'demote'}
+        if match and (method, match.group(2)) in calls:
+            group = state['made_groups'].get(unquote(match.group(1)))
+            if group is None:
+                return self._error(404, 'Group not found')
+            request = _json_or_none(body)
+            participants = request.get('participants') if isinstance(request, dict) else None
+            if not _valid_participants(participants):
+                return self._bad_participants(participants)
+            action = calls[(method, match.group(2))]
+            done = [person for person in participants if person not in state['refused']]
+            roles = dict(group['members'])
+            if action == 'add':
+                for person in done:
+                    roles.setdefault(person, 'member')
+            for person in done:
+                if action == 'remove':
+                    roles.pop(person, None)
+                elif person in roles and action in ('promote', 'demote'):
+                    roles[person] = 'admin' if action == 'promote' else 'member'
+            group['members'] = list(roles.items())
+            if action in ('promote', 'demote'):
+                return Reply(200, {'success': True})  # ResponseSuccess
+            failed = [person for person in participants if person not in done]
+            return Reply(200, {'success': True, 'failed': failed, 'processed': done})  # ResponseListParticipants
+        return None
+
+    def _bad_participants(self, participants):
+        return Reply(400, {'error': {'code': 400, 'message': 'Wrong request parameters',
+                                     'details': 'participants must match ^([\\d]{7,15})?$: %s'
+                                                % json.dumps(participants)}})
+
+
+#: WHAPI ``ContactID`` (OpenAPI 1.8.7): digits only
+_WHAPI_CONTACT_ID = re.compile(r'^([\d]{7,15})?$')
+
+
+def _valid_participants(participants):
+    """``participants``: a non-empty list of ContactIDs (minItems 1)."""
+    return (isinstance(participants, list) and participants
+            and all(isinstance(value, str) and _WHAPI_CONTACT_ID.match(value) for value in participants))
+
+
+def _json_or_none(body):
+    try:
+        return json.loads(body.decode('utf-8')) if body else None
+    except ValueError:
+        return None
 
 
 class _MessageSequence(object):
