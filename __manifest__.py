@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 {
     'name': 'WhatsApp Integration',
-    'version': '14.0.1.2.0',
+    'version': '14.0.1.3.0',
     'summary': 'Sync WhatsApp contacts, groups, members and messages from WHAPI Cloud or Wassenger',
     'description': """
 Keeps Odoo in step with one or more WhatsApp accounts served by the WHAPI Cloud
