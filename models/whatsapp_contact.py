@@ -416,7 +416,9 @@ class WhatsappContact(models.Model):
         except providers.ProviderError as error:
             raise UserError(_('Could not refresh %(contact)s: %(error)s') % {
                 'contact': contact.display_name, 'error': error})
-        contact._upsert([contact._vals_from_record(configuration, record)])
+        by_key, _stats = contact._upsert([contact._vals_from_record(configuration, record)])
+        # a hidden number the provider resolved is now the contact of its phone number
+        contact = by_key.get((configuration.id, record.contact_id)) or contact
         return configuration._notify(_('Contact refreshed'), contact.display_name, 'success')
 
     def action_check_numbers(self):

@@ -773,6 +773,15 @@ class FakeAccount(object):
             if phone is None:
                 return self._error(404, 'Specified user not found')
             return Reply(200, {'id': phone + '@s.whatsapp.net'})
+        match = re.match(r'^/contacts/([^/]+)$', path)
+        if method == 'GET' and match and match.group(1) != 'lids':
+            contact_id = unquote(match.group(1))
+            if not _WHAPI_CONTACT_ID.match(contact_id):
+                return self._bad_participants([contact_id])
+            for index in range(self.n_contacts):
+                if self.contact_key(index) == contact_id:
+                    return Reply(200, self._whapi_contact(self.contact(index)))
+            return self._error(404, 'Specified user not found')
         if method == 'POST' and path == '/groups':
             request = _json_or_none(body)
             if not isinstance(request, dict) or not request.get('subject'):

@@ -7,6 +7,7 @@ a 400, as WHAPI's published description says, any participant that is not 7 to 1
 import datetime
 from unittest.mock import patch
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tests.common import SavepointCase
 
@@ -164,11 +165,19 @@ class TestHiddenNumbers(SavepointCase):
                 self.assertEqual(members, {first.contact_id} | set(others.mapped('contact_id')))
 
     def test_contact_refresh_of_a_hidden_number(self):
+        """GET /contacts/{ContactID} takes digits only: resolved first, or a clear error."""
         hidden = self.met_by_hidden_number(self.config_a, STRANGER)
-        from odoo.exceptions import UserError
         with self.assertRaises(UserError) as caught:
             hidden.action_refresh()
         self.assertIn('hidden number', str(caught.exception))
+        phone_key = self.remote_a.contact_key(4)
+        self.remote_a.hide(phone_key, HIDDEN)
+        known = self.contact(self.config_a, phone_key)
+        messages = len(known.message_ids) + 1
+        hidden = self.met_by_hidden_number(self.config_a, HIDDEN)
+        hidden.action_refresh()
+        self.assertOnePerson(self.config_a, phone_key, HIDDEN, known.partner_id or hidden.partner_id, messages,
+                             known.group_member_ids.mapped('group_id.group_id'))
 
     # -- Wassenger: a listing that carries both ids ----------------------------------------------
     def test_wassenger_participant_with_its_lid_merges_the_hidden_contact(self):
