@@ -139,6 +139,22 @@ class TestHiddenNumbers(SavepointCase):
         self.assertEqual(self.contact(self.config_a, HIDDEN), self.Contact)
         self.assertIn('again', person.message_ids.mapped('body'))
 
+    def test_hidden_number_found_in_the_lids_of_known_contacts(self):
+        """A WHAPI without GET /contacts/ids: GET /contacts/lids over the account's contacts
+        with a number tells whose hidden number it is."""
+        self.remote_a._hidden_state()['lid_lookup'] = False
+        phone_key = self.remote_a.contact_key(7)
+        self.remote_a.hide(phone_key, HIDDEN)
+        known = self.contact(self.config_a, phone_key)
+        first = self.contact(self.config_a, self.remote_a.contact_key(0))
+        hidden = self.met_by_hidden_number(self.config_a, HIDDEN)
+        messages = len(known.message_ids) + 1
+        wizard = self.create_group(self.config_a, first | hidden)
+        self.assertIn('matched to +%s' % phone_key, wizard.result_message)
+        self.assertIn(phone_key, wizard.group_id.member_ids.mapped('contact_id.contact_id'))
+        self.assertOnePerson(self.config_a, phone_key, HIDDEN, known.partner_id, messages,
+                             known.group_member_ids.mapped('group_id.group_id'))
+
     def met_by_hidden_number_again(self, configuration, lid):
         self.env['whatsapp.sync.service']._store_messages(configuration, None, [providers.Message(
             message_id='AGAIN%s' % lid[:6], chat_id=lid, chat_type='contact', sender_id=lid,
