@@ -11,6 +11,8 @@ _logger = logging.getLogger(__name__)
 #: at most this many phone contacts are offered to a provider that finds hidden
 #: numbers only from phone numbers (WHAPI GET /contacts/lids, 100 per request)
 HIDDEN_NUMBER_CANDIDATES = 1000
+#: hidden-number contacts a full sync asks the provider about, at most (one request each)
+HIDDEN_NUMBERS_PER_RUN = 200
 
 
 def is_hidden(key):
@@ -241,6 +243,25 @@ class WhatsappContact(models.Model):
                               'phone': phone.value or False, 'phone_valid': phone.valid})
         if vals_list:
             self._upsert(vals_list, update=False)
+
+    @api.model
+    def _resolve_hidden_contacts(self, configuration, client):
+        """Ask the provider which phone numbers stand behind the account's hidden-number
+        contacts, and merge each one it names into its phone contact (the daily full
+        sync does this). Nothing is written when it names none. Returns how many."""
+        if not configuration._provider_supports('resolve_hidden_numbers'):
+            return 0
+        hidden = self.search([('configuration_id', '=', configuration.id), ('contact_id', '=like', '%@lid')],
+                             limit=HIDDEN_NUMBERS_PER_RUN, order='id desc')
+        if not hidden:
+            return 0
+        try:
+            found = client.resolve_hidden_numbers(hidden.mapped('contact_id'))
+        except providers.ProviderError as error:
+            _logger.info('WhatsApp account %s: hidden numbers not resolved (%s)', configuration.id, error)
+            return 0
+        self._record_hidden_numbers(configuration, found.items())
+        return len(found)
 
     @api.model
     def _resolve_hidden_keys(self, configuration, keys, client):

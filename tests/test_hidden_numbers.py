@@ -155,6 +155,24 @@ class TestHiddenNumbers(SavepointCase):
         self.assertOnePerson(self.config_a, phone_key, HIDDEN, known.partner_id, messages,
                              known.group_member_ids.mapped('group_id.group_id'))
 
+    def test_full_sync_resolves_hidden_numbers_and_merges(self):
+        """Someone met by hidden number is merged into their contact by the daily full
+        sync once WHAPI tells the number; hourly runs ask nothing."""
+        phone_key = self.remote_a.contact_key(6)
+        known = self.contact(self.config_a, phone_key)
+        hidden = self.met_by_hidden_number(self.config_a, HIDDEN)
+        messages = len(known.message_ids) + 1
+        self.remote_a.reset_counters()
+        self.env['whatsapp.sync.service'].cron_sync_all_data()
+        self.assertNotIn('/contacts/ids/{id}', self.remote_a.by_endpoint)
+        self.env['whatsapp.sync.service'].cron_sync_all_data(full=True)
+        self.assertEqual(self.remote_a.by_endpoint.get('/contacts/ids/{id}'), 1)
+        self.assertTrue(hidden.exists(), 'WHAPI could not tell yet: nothing changes')
+        self.remote_a.hide(phone_key, HIDDEN)
+        self.env['whatsapp.sync.service'].cron_sync_all_data(full=True)
+        self.assertOnePerson(self.config_a, phone_key, HIDDEN, known.partner_id, messages,
+                             known.group_member_ids.mapped('group_id.group_id'))
+
     def met_by_hidden_number_again(self, configuration, lid):
         self.env['whatsapp.sync.service']._store_messages(configuration, None, [providers.Message(
             message_id='AGAIN%s' % lid[:6], chat_id=lid, chat_type='contact', sender_id=lid,
