@@ -175,7 +175,8 @@ class MailChannel(models.Model):
                                  guess_media_type(None, mimetype), attachment)))
         target = self.whatsapp_chat_id
         contact = self.env['whatsapp.contact'].sudo().search([
-            ('configuration_id', '=', configuration.id), ('contact_id', '=', target)], limit=1) \
+            ('configuration_id', '=', configuration.id), '|', ('contact_id', '=', target), ('lid', '=', target)],
+            limit=1) \
             if self.whatsapp_chat_type == 'contact' else None
         group = self.env['whatsapp.group'].sudo().search([
             ('configuration_id', '=', configuration.id), ('group_id', '=', target)], limit=1) \

@@ -1,8 +1,23 @@
 # -*- coding: utf-8 -*-
+import logging
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from .. import providers
+
+_logger = logging.getLogger(__name__)
+
+#: at most this many phone contacts are offered to a provider that finds hidden
+#: numbers only from phone numbers (WHAPI GET /contacts/lids, 100 per request)
+HIDDEN_NUMBER_CANDIDATES = 1000
+#: hidden-number contacts a full sync asks the provider about, at most (one request each)
+HIDDEN_NUMBERS_PER_RUN = 200
+
+
+def is_hidden(key):
+    """Whether a person key is a hidden number (``<digits>@lid``)."""
+    return bool(key) and key.endswith('@lid')
 
 
 class WhatsappContact(models.Model):
@@ -18,6 +33,10 @@ class WhatsappContact(models.Model):
     contact_id = fields.Char(
         string='WhatsApp ID', required=True, index=True,
         help='Phone digits with country code, or <digits>@lid for a hidden number.')
+    lid = fields.Char(
+        string='Hidden Number ID', readonly=True, copy=False,
+        help='The id WhatsApp uses for this person where it hides their number (<digits>@lid), once '
+             'known to belong to this phone number. Messages and groups met under it land on this contact.')
     phone = fields.Char(help='E.164 when the number is valid, otherwise as WhatsApp gave it.')
     phone_valid = fields.Boolean(string='Valid Phone')
     name = fields.Char(help='Name in the account\'s address book.')
@@ -39,7 +58,10 @@ class WhatsappContact(models.Model):
     _sql_constraints = [
         ('contact_unique', 'UNIQUE(configuration_id, contact_id)',
          'A WhatsApp contact exists only once per account.'),
+        ('contact_lid_unique', 'UNIQUE(configuration_id, lid)',
+         'A hidden number belongs to one WhatsApp contact per account.'),
     ]
+
 
     def name_get(self):
         return [(contact.id, contact.name or contact.pushname or contact.phone or contact.contact_id)
@@ -49,8 +71,8 @@ class WhatsappContact(models.Model):
     def _name_search(self, name, args=None, operator='ilike', limit=100, name_get_uid=None):
         args = list(args or [])
         if name:
-            args = ['|', '|', '|', ('name', operator, name), ('pushname', operator, name),
-                    ('phone', operator, name), ('contact_id', operator, name)] + args
+            args = ['|', '|', '|', '|', ('name', operator, name), ('pushname', operator, name),
+                    ('phone', operator, name), ('contact_id', operator, name), ('lid', operator, name)] + args
         return self._search(args, limit=limit, access_rights_uid=name_get_uid)
 
     def _compute_counts(self):
@@ -75,14 +97,224 @@ class WhatsappContact(models.Model):
 
     @api.model
     def _upsert(self, vals_list, update=True, create=True):
-        """Every contact stored, however it was met, gets its partner link."""
+        """Every contact stored, however it was met, gets its partner link; a person
+        met by hidden number and by phone number is one contact.
+
+        The returned dict also holds, under ``(configuration id, <digits>@lid)``, the
+        phone contact a hidden number belongs to, so callers that met the person by
+        hidden number link to that contact.
+        """
+        vals_list, aliases, merged = self._settle_hidden_numbers(vals_list)
         by_key, stats = super()._upsert(vals_list, update=update, create=create)
+        for alias, key in aliases.items():
+            if key in by_key:
+                by_key[alias] = by_key[key]
         # Only rows created or changed now can need a new link: a re-run with no remote
         # change must not search partners page after page. Partners created later
         # link themselves (res.partner create/write).
-        if stats.changed_ids:
-            self.browse(stats.changed_ids)._link_partners()
+        changed = set(stats.changed_ids) | set(merged)
+        if changed:
+            self.browse(sorted(changed)).exists()._link_partners()
         return by_key, stats
+
+    @api.model
+    def _settle_hidden_numbers(self, vals_list):
+        """Map hidden numbers to the phone contacts they belong to, before the upsert.
+
+        * values keyed by a hidden number whose phone contact is known (its ``lid``)
+          are stored on that contact, and the hidden key becomes an alias of it;
+        * values of a phone contact carrying its ``lid``: a contact stored under that
+          hidden number so far is merged into the phone contact (messages, group
+          memberships and partner kept), or renamed to it when there is none yet.
+
+        Costs one indexed query per batch, and only for batches that name a hidden
+        number. Returns ``(values, {alias key: key}, ids of contacts merged or renamed)``.
+        """
+        hidden_keys, phone_keys = set(), set()
+        for vals in vals_list:
+            if is_hidden(vals.get('contact_id')):
+                hidden_keys.add(vals['contact_id'])
+            elif vals.get('lid'):
+                hidden_keys.add(vals['lid'])
+                phone_keys.add(vals['contact_id'])
+        if not hidden_keys:
+            return vals_list, {}, []
+        self.flush(['contact_id', 'lid'])
+        configurations = list({vals['configuration_id'] for vals in vals_list})
+        self.env.cr.execute(
+            'SELECT id, configuration_id, contact_id, lid FROM whatsapp_contact '
+            'WHERE configuration_id = ANY(%s) AND (contact_id = ANY(%s) OR lid = ANY(%s))',
+            (configurations, list(hidden_keys | phone_keys), list(hidden_keys)))
+        by_contact, by_lid = {}, {}
+        for row_id, configuration_id, contact_id, lid in self.env.cr.fetchall():
+            by_contact[(configuration_id, contact_id)] = row_id
+            if lid:
+                by_lid[(configuration_id, lid)] = (row_id, contact_id)
+        merged = []
+        # phone contacts that carry their hidden number: record it, merge or rename
+        for vals in vals_list:
+            lid = vals.get('lid')
+            if not lid or is_hidden(vals['contact_id']):
+                continue
+            configuration_id = vals['configuration_id']
+            phone_id = by_contact.get((configuration_id, vals['contact_id']))
+            hidden_id = by_contact.get((configuration_id, lid))
+            owner = by_lid.get((configuration_id, lid))
+            if owner and owner[0] != phone_id:
+                # the hidden number moved to another phone contact: the newest answer wins
+                self.browse(owner[0]).write({'lid': False})
+                self.flush(['lid'])
+            if hidden_id and phone_id and hidden_id != phone_id:
+                self.browse(hidden_id)._merge_into(self.browse(phone_id))
+                merged.append(phone_id)
+            elif hidden_id and not phone_id:
+                renamed = {'contact_id': vals['contact_id'], 'lid': lid}
+                for name in ('phone', 'phone_valid'):
+                    if name in vals:
+                        renamed[name] = vals[name]
+                self.browse(hidden_id).write(renamed)
+                phone_id = hidden_id
+                merged.append(hidden_id)
+                _logger.info('WhatsApp contact %s: hidden number %s resolved to %s',
+                             hidden_id, lid, vals['contact_id'])
+            if phone_id and (not owner or owner[0] != phone_id):
+                self.browse(phone_id).write({'lid': lid})
+            by_contact.pop((configuration_id, lid), None)
+            if phone_id:
+                by_contact[(configuration_id, vals['contact_id'])] = phone_id
+            by_lid[(configuration_id, lid)] = (phone_id, vals['contact_id'])
+        # values met under a hidden number that belongs to a phone contact
+        aliases = {}
+        settled, rekeyed = [], []
+        for vals in vals_list:
+            key = (vals['configuration_id'], vals.get('contact_id'))
+            owner = by_lid.get(key) if is_hidden(vals.get('contact_id')) else None
+            if owner is None or not owner[1]:
+                settled.append(vals)
+                continue
+            aliases[key] = (vals['configuration_id'], owner[1])
+            # what a hidden-number sighting knows of a person is never more than its
+            # phone contact knows: only names, and before the richer values of the batch
+            rekeyed.append(dict({name: vals[name] for name in ('name', 'pushname') if vals.get(name)},
+                                configuration_id=vals['configuration_id'], contact_id=owner[1]))
+        return rekeyed + settled, aliases, merged
+
+    def _merge_into(self, target):
+        """Fold this contact (met by hidden number) into ``target`` (the same person
+        by phone): its messages, group memberships, partner and names move, then it goes."""
+        self.ensure_one()
+        target.ensure_one()
+        Member = self.env['whatsapp.group.member'].sudo()
+        self.env['whatsapp.message'].flush(['contact_id'])
+        self.env.cr.execute('UPDATE whatsapp_message SET contact_id = %s WHERE contact_id = %s',
+                            (target.id, self.id))
+        self.env['whatsapp.message'].invalidate_cache(['contact_id'])
+        ranks = {'member': 0, 'admin': 1, 'superadmin': 2}
+        theirs = {member.group_id.id: member for member in Member.search([('contact_id', '=', target.id)])}
+        for membership in Member.search([('contact_id', '=', self.id)]):
+            kept = theirs.get(membership.group_id.id)
+            if kept is None:
+                membership.write({'contact_id': target.id})
+                continue
+            if ranks.get(membership.role, 0) > ranks.get(kept.role, 0):
+                kept.write({'role': membership.role})
+            membership.unlink()
+        values = {}
+        if self.partner_id and not target.partner_id:
+            values['partner_id'] = self.partner_id.id
+        for name in ('name', 'pushname'):
+            if self[name] and not target[name]:
+                values[name] = self[name]
+        lid = self.contact_id
+        self.unlink()
+        values['lid'] = lid
+        target.write(values)
+        _logger.info('WhatsApp contact %s: hidden number %s merged into %s', target.id, lid, target.contact_id)
+
+    @api.model
+    def _record_hidden_numbers(self, configuration, pairs):
+        """Store what a provider said: each ``(hidden id, phone person key)`` is one person."""
+        vals_list = []
+        for lid, key in pairs or ():
+            if not is_hidden(lid) or is_hidden(key):
+                continue
+            phone = providers.user_id_phone(key)
+            vals_list.append({'configuration_id': configuration.id, 'contact_id': key, 'lid': lid,
+                              'phone': phone.value or False, 'phone_valid': phone.valid})
+        if vals_list:
+            self._upsert(vals_list, update=False)
+
+    @api.model
+    def _resolve_hidden_contacts(self, configuration, client):
+        """Ask the provider which phone numbers stand behind the account's hidden-number
+        contacts, and merge each one it names into its phone contact (the daily full
+        sync does this). Nothing is written when it names none. Returns how many."""
+        if not configuration._provider_supports('resolve_hidden_numbers'):
+            return 0
+        hidden = self.search([('configuration_id', '=', configuration.id), ('contact_id', '=like', '%@lid')],
+                             limit=HIDDEN_NUMBERS_PER_RUN, order='id desc')
+        if not hidden:
+            return 0
+        try:
+            found = client.resolve_hidden_numbers(hidden.mapped('contact_id'))
+        except providers.ProviderError as error:
+            _logger.info('WhatsApp account %s: hidden numbers not resolved (%s)', configuration.id, error)
+            return 0
+        self._record_hidden_numbers(configuration, found.items())
+        return len(found)
+
+    @api.model
+    def _resolve_hidden_keys(self, configuration, keys, client):
+        """Person keys to send for a group request: a hidden number whose phone number is
+        known (stored, or found by the provider now) becomes that number; the others stay
+        hidden, for the provider to refuse with its reason. Returns ``(keys, [(hidden id,
+        phone key)])``."""
+        hidden = [key for key in keys if is_hidden(key)]
+        if not hidden:
+            return list(keys), []
+        rows = self.search_read([('configuration_id', '=', configuration.id), ('lid', 'in', hidden)],
+                                ['lid', 'contact_id'])
+        phone_of = {row['lid']: row['contact_id'] for row in rows}
+        missing = [key for key in hidden if key not in phone_of]
+        if missing and configuration._provider_supports('resolve_hidden_numbers'):
+            candidates = self.search_read([('configuration_id', '=', configuration.id), ('lid', '=', False),
+                                           ('phone_valid', '=', True)], ['contact_id'],
+                                          limit=HIDDEN_NUMBER_CANDIDATES, order='write_date desc')
+            try:
+                found = client.resolve_hidden_numbers(missing, [row['contact_id'] for row in candidates])
+            except providers.ProviderError as error:
+                _logger.info('WhatsApp account %s: hidden numbers not resolved (%s)', configuration.id, error)
+                found = {}
+            self._record_hidden_numbers(configuration, found.items())
+            phone_of.update(found)
+        resolved = [(key, phone_of[key]) for key in hidden if key in phone_of]
+        return list(dict.fromkeys(phone_of.get(key, key) for key in keys)), resolved
+
+    @api.model
+    def _result_lines(self, configuration, refused, resolved, refused_text):
+        """Lines telling a user, person by person, what a group request left out and why,
+        and which hidden numbers were matched to a phone number on the way."""
+        keys = [key for key, _reason in refused] + [key for pair in resolved for key in pair]
+        names = self._describe_people(configuration, keys)
+        lines = []
+        for lid, key in resolved:
+            lines.append(_('%(person)s: hidden number %(lid)s matched to +%(phone)s.') % {
+                'person': names.get(key, key), 'lid': lid, 'phone': key})
+        for key, reason in refused:
+            lines.append(refused_text % {'person': names.get(key, key), 'reason': reason})
+        return lines
+
+    @api.model
+    def _describe_people(self, configuration, keys):
+        """``{person key: "Name (key)"}`` for a result shown to a user."""
+        names = {}
+        contacts = self.search(['&', ('configuration_id', '=', configuration.id),
+                                '|', ('contact_id', 'in', list(keys)), ('lid', 'in', list(keys))])
+        for contact in contacts:
+            for key in (contact.contact_id, contact.lid):
+                if key in keys and contact.display_name != key:
+                    names[key] = '%s (%s)' % (contact.display_name, key)
+        return {key: names.get(key, key) for key in keys}
 
     def _link_partners(self):
         """Link contacts without a partner to the partner with the same E.164 number,
@@ -160,6 +392,8 @@ class WhatsappContact(models.Model):
                 vals[name] = value
         if getattr(record, 'is_business', None) is not None:
             vals['is_business'] = bool(record.is_business)
+        if getattr(record, 'lid', None) and not is_hidden(record.contact_id):
+            vals['lid'] = record.lid
         return vals
 
     @api.model
@@ -203,7 +437,9 @@ class WhatsappContact(models.Model):
         except providers.ProviderError as error:
             raise UserError(_('Could not refresh %(contact)s: %(error)s') % {
                 'contact': contact.display_name, 'error': error})
-        contact._upsert([contact._vals_from_record(configuration, record)])
+        by_key, _stats = contact._upsert([contact._vals_from_record(configuration, record)])
+        # a hidden number the provider resolved is now the contact of its phone number
+        contact = by_key.get((configuration.id, record.contact_id)) or contact
         return configuration._notify(_('Contact refreshed'), contact.display_name, 'success')
 
     def action_check_numbers(self):

@@ -141,11 +141,15 @@ class WhatsappGroup(models.Model):
         group = self._checked()
         configuration = group.configuration_id
         client = configuration._client_for('update_participants')
+        Contact = self.env['whatsapp.contact'].sudo()
+        person_keys, resolved = Contact._resolve_hidden_keys(configuration, person_keys, client)
         try:
             result = client.update_participants(group.group_id, person_keys, action)
         except providers.ProviderError as error:
             raise UserError(_('%(group)s: the provider refused (%(error)s). Nothing was changed.') % {
                 'group': group.display_name, 'error': error})
+        Contact._record_hidden_numbers(configuration, result.resolved)
+        result.resolved = resolved + list(result.resolved)
         if result.done:
             self.env['whatsapp.sync.service'].sudo()._apply_participant_changes(
                 configuration, [providers.ParticipantChange(group_id=group.group_id, contact_ids=list(result.done),

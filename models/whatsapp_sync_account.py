@@ -396,6 +396,9 @@ class WhatsappSyncServiceAccount(models.Model):
                         fetched.items.append(group)
                 fetched.skipped.extend(_participant_skips(fetched.items))
                 self._store_page(log, fetched, store_members)
+        if refresh_members:
+            # people met by hidden number: merged into their contact once the provider tells the number
+            self.env['whatsapp.contact'].sudo()._resolve_hidden_contacts(configuration, client)
 
     def _fetch_new_invite_links(self, client, log, groups, budget):
         """Invite links of groups that have none yet, at most ``budget[0]`` per run,

@@ -27,6 +27,8 @@ CAPABILITIES = frozenset((
     'mark_read',
     # ask the provider for one sent message's delivery status (get_message_status)
     'get_message_status',
+    # map hidden-number ids (<digits>@lid) to phone-based person keys
+    'resolve_hidden_numbers',
 ))
 
 
@@ -182,6 +184,17 @@ class ProviderClient(object):
     def check_numbers(self, phones):
         """Which phones have WhatsApp: one :class:`NumberCheck` per input, in order."""
         raise NotImplementedError
+
+    def resolve_hidden_numbers(self, hidden_ids, candidates=()):
+        """``{hidden id: phone person key}`` for the hidden-number ids (``<digits>@lid``)
+        the provider can match to a phone number; the others are absent, never an error.
+
+        ``candidates``: phone person keys the caller knows of; a provider that can
+        only tell the hidden id of a phone number checks these (capability
+        ``resolve_hidden_numbers``).
+        """
+        self._require('resolve_hidden_numbers')
+        return {}
 
     def get_contact(self, contact_id):
         """Re-read one person from the provider; return :class:`Contact`.

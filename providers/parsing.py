@@ -23,7 +23,7 @@ __all__ = [
     'as_int', 'as_text', 'require_dict', 'require_text', 'guess_media_type', 'data_uri',
     'guess_mime_type', 'resolve_mime_type', 'expect_list', 'path_segment', 'map_value', 'MessageStream', 'MEDIA_SEND_TYPES',
     'same_url', 'invite_link', 'INVITE_URL_PREFIX', 'check_participant_action',
-    'split_person_keys', 'read_refusals', 'settle_outcome', 'NOT_A_PERSON',
+    'split_person_keys', 'read_refusals', 'settle_outcome', 'NOT_A_PERSON', 'hidden_number_reason',
     'poll_text', 'location_text', 'vcard_phones', 'vcard_name', 'contact_card_text',
 ]
 
@@ -353,6 +353,13 @@ class MessageStream(object):
 INVITE_URL_PREFIX = 'https://chat.whatsapp.com/'
 #: reason given for an input that is neither a phone number nor a WhatsApp person id
 NOT_A_PERSON = 'not a phone number or WhatsApp id'
+
+
+def hidden_number_reason(provider_label):
+    """Why a hidden-number person (``<digits>@lid``) was left out of a group request."""
+    return ('hidden number: WhatsApp does not share this person\'s phone number and %s '
+            'could not match it to one; group changes need the phone number (ask the person '
+            'for it, or share the group\'s invite link)' % provider_label)
 
 
 def same_url(first, second):

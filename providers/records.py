@@ -48,6 +48,9 @@ class Contact:
     name: Optional[str] = None      # address-book name
     pushname: Optional[str] = None  # the person's WhatsApp profile name
     is_business: bool = False
+    # the same person's hidden-number id ('<digits>@lid') when the provider gave it
+    # next to a phone-based ``contact_id`` (Wassenger ``lid`` fields, a resolution)
+    lid: Optional[str] = None
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Member:
     name: Optional[str] = None
     phone: Optional[str] = None
     phone_valid: bool = False
+    lid: Optional[str] = None       # as Contact.lid
 
 
 @dataclass
@@ -296,6 +300,9 @@ class GroupCreation:
     group: Group
     added: List[str] = field(default_factory=list)       # person keys
     refused: List[tuple] = field(default_factory=list)   # (person key, reason)
+    # (hidden-number id, phone person key) pairs the provider resolved on the way:
+    # the person was sent (and is in ``added``) under the phone key
+    resolved: List[tuple] = field(default_factory=list)
 
 
 @dataclass
@@ -303,6 +310,7 @@ class ParticipantsResult:
     """Outcome of one add/remove/promote/demote request."""
     done: List[str] = field(default_factory=list)        # person keys
     refused: List[tuple] = field(default_factory=list)   # (person key, reason)
+    resolved: List[tuple] = field(default_factory=list)  # as GroupCreation.resolved
 
 
 @dataclass

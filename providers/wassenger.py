@@ -602,13 +602,15 @@ def _phone_participants(values):
     """Phone-number person keys to send as ``+E164``; other inputs refused up front.
 
     Hidden-number ids (``@lid``) have no phone to send (unconfirmed whether the
-    API takes a wid instead), so they are refused with a reason.
+    API takes a wid instead; Wassenger offers no way to resolve one), so they
+    are refused, each with its reason in plain words; the others go on.
     """
+    from .parsing import hidden_number_reason
     keys, refused = split_person_keys(values)
     phones = []
     for key in keys:
         if key.endswith('@lid'):
-            refused.append((key, NOT_A_PERSON + ' (a hidden-number id has no phone)'))
+            refused.append((key, hidden_number_reason('Wassenger')))
         else:
             phones.append(key)
     return phones, refused
@@ -722,6 +724,28 @@ def _phone_of(item, jid):
     return normalize_phone(raw) if raw else None
 
 
+def _hidden_and_person(item, jid):
+    """``(person jid, hidden id)`` of a contact or participant.
+
+    Wassenger gives the hidden-number id in ``lid`` next to a phone ``wid``
+    (S2 ``groupParticipant.lid``, ``ioChat.lid``; ``ioContact`` does not list it,
+    read when present). A ``wid`` that is itself ``@lid`` with a phone number
+    beside it names a person whose number is known: keyed by the number.
+    """
+    raw = item.get('lid')
+    raw = str(raw).strip() if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ''
+    if raw.isdigit():
+        raw += '@lid'  # the hidden id given without its suffix
+    hidden = parse_jid(raw) if raw else None
+    hidden = hidden.key if hidden is not None and hidden.kind == 'lid' else None
+    if jid.kind == 'lid':
+        phone = normalize_phone(as_text(item.get('phone'))) if as_text(item.get('phone')) else None
+        if phone is not None and phone.valid:
+            return parse_jid(phone.e164), jid.key
+        return jid, None
+    return jid, hidden
+
+
 def parse_contact(item):
     item = require_dict(item, 'contact')
     jid = parse_jid(require_text(item, 'wid'))
@@ -734,6 +758,7 @@ def parse_contact(item):
         return None
     if jid.kind not in ('user', 'lid'):
         raise ItemError('unrecognised contact id')
+    jid, hidden = _hidden_and_person(item, jid)
     phone = _phone_of(item, jid)
     return Contact(
         contact_id=jid.key,
@@ -742,6 +767,7 @@ def parse_contact(item):
         name=as_text(item.get('name')),
         pushname=as_text(item.get('displayName')),
         is_business=as_bool(_dict_field(item, 'meta').get('isBusiness')),
+        lid=hidden,
     )
 
 
@@ -792,10 +818,11 @@ def parse_participant(item):
         role = 'admin'
     else:
         role = 'member'
+    jid, hidden = _hidden_and_person(item, jid)
     phone = _phone_of(item, jid)
     return Member(contact_id=jid.key, role=role, name=as_text(item.get('name')),
                   phone=phone.value if phone else None,
-                  phone_valid=bool(phone and phone.valid))
+                  phone_valid=bool(phone and phone.valid), lid=hidden)
 
 
 def message_chat_id(item, from_me):

@@ -4,15 +4,18 @@ Lists page with ``count``/``offset`` and answer ``{<items>: [...], total}``;
 person ids are bare digits, 1:1 chats ``<digits>@s.whatsapp.net``.
 """
 import logging
+import re
 
 from .base import ProviderClient
 from .concurrency import fetch_ordered
-from .errors import BadPayloadError, ConfigurationError, NotFoundError, ProviderError, RequestRejectedError
+from .errors import (
+    BadPayloadError, ConfigurationError, NotFoundError, ProviderError, RequestRejectedError, TransientError,
+)
 from .http import HttpClientMixin
 from .parsing import (
     ItemError, MessageStream, as_bool, as_int, as_text, build_page, clean_record, check_participant_action,
-    contact_card_text, data_uri, expect_list, guess_media_type, invite_link, location_text, map_value,
-    poll_text, read_refusals, vcard_name, vcard_phones,
+    contact_card_text, data_uri, expect_list, guess_media_type, hidden_number_reason, invite_link, location_text,
+    map_value, poll_text, read_refusals, vcard_name, vcard_phones,
     resolve_mime_type, parse_time, path_segment, require_dict, require_text, same_url,
     settle_outcome, split_person_keys, to_unix_seconds,
 )
@@ -28,7 +31,7 @@ _logger = logging.getLogger(__name__)
 __all__ = [
     'WhapiClient', 'parse_contact', 'parse_chat', 'parse_group', 'parse_participant',
     'parse_message', 'parse_reactions', 'edited_text', 'message_text', 'map_status', 'WHAPI_SECRET_HEADER', 'WEBHOOK_EVENTS',
-    'CHECK_NUMBERS_CHUNK',
+    'CHECK_NUMBERS_CHUNK', 'LIDS_CHUNK',
 ]
 
 # Channel states of GET /health and what to tell the user about each.
@@ -72,6 +75,14 @@ WEBHOOK_EVENTS = (
 #: numbers per POST /contacts check: small enough that a blocking check of one
 #: chunk answers within the read timeout (the API states no batch limit)
 CHECK_NUMBERS_CHUNK = 100
+#: phone ids per GET /contacts/lids request (one comma-separated query parameter,
+#: so the URL stays short; the API states no limit)
+LIDS_CHUNK = 100
+#: what WHAPI takes as a participant or path ContactID (``ContactID`` schema of the
+#: OpenAPI 1.8.7 and of the MCP ``createGroup`` / ``addGroupParticipant`` bodies)
+_CONTACT_ID = re.compile(r'^\d{7,15}$')
+#: why a person key outside that pattern is left out of a group request
+_NOT_A_WHAPI_ID = 'not a number WHAPI accepts (7 to 15 digits with the country code)'
 # Request of each participant action on /groups/{id}/...
 _PARTICIPANT_CALLS = {
     'add': ('POST', 'participants'), 'remove': ('DELETE', 'participants'),
@@ -90,7 +101,7 @@ class WhapiClient(HttpClientMixin, ProviderClient):
     capabilities = frozenset((
         'register_webhook', 'create_group', 'update_participants', 'get_invite_code',
         'revoke_invite_code', 'check_numbers', 'check_numbers_batch', 'get_contact', 'mark_read',
-        'get_message_status',
+        'get_message_status', 'resolve_hidden_numbers',
     ))
     # SenderAudio, SenderVoice and the sticker send have no ``caption`` (W2)
     captionless_media_types = frozenset(('audio', 'voice', 'sticker'))
@@ -216,12 +227,23 @@ class WhapiClient(HttpClientMixin, ProviderClient):
     def get_contact(self, contact_id):
         """GET /contacts/{ContactID} -> Contact; 404 when WHAPI does not know the person.
 
-        ContactID is the bare digits. A hidden-number id is sent as ``<digits>@lid``
-        (unconfirmed: the documented ContactID pattern is digits only, so WHAPI may
-        answer 400/404 for it).
+        ContactID is digits only (``^\\d{7,15}$``). A hidden-number id is resolved to
+        its phone number first (:meth:`resolve_hidden_numbers`) and the contact
+        returned carries it in ``lid``; one WHAPI cannot resolve is a
+        RequestRejectedError saying so, never a request WHAPI would refuse.
         """
         self._require('get_contact')
         key = _contact_key(contact_id)
+        lid = None
+        if key.endswith('@lid'):
+            lid = key
+            key = self.resolve_hidden_numbers([lid]).get(lid)
+            if key is None:
+                raise RequestRejectedError(
+                    'WHAPI: %s is a hidden number: WhatsApp does not share this person\'s phone '
+                    'number and WHAPI could not match it to one, so the contact cannot be read' % lid)
+        if not _CONTACT_ID.match(key):
+            raise RequestRejectedError('WHAPI: %s is %s' % (key, _NOT_A_WHAPI_ID))
         path = '/contacts/%s' % path_segment(key)
         body = self._get(path)
         try:
@@ -230,7 +252,60 @@ class WhapiClient(HttpClientMixin, ProviderClient):
             raise BadPayloadError('WHAPI GET %s: %s' % (path, exc))
         if contact is None:
             raise BadPayloadError('WHAPI GET %s: the answer is not a person' % path)
+        if lid and contact.contact_id != lid:
+            contact.lid = lid
         return contact
+
+    def resolve_hidden_numbers(self, hidden_ids, candidates=()):
+        """Phone person keys of hidden-number ids, as far as WHAPI can tell.
+
+        * ``GET /contacts/ids/{ContactLID}`` per hidden id (``getIdByLid`` of WHAPI's
+          newer MCP description; its reply is not described: ``{"id": ...}`` and the
+          other plausible shapes are read, 404/400 mean "unknown");
+        * for those still unknown, ``GET /contacts/lids?ContactIDList=<ids>`` over
+          ``candidates`` (``getLidByIds``, OpenAPI: a map ``{<contact id>: {"lid"}}``),
+          read backwards.
+        """
+        self._require('resolve_hidden_numbers')
+        wanted = []
+        for value in hidden_ids or ():
+            jid = parse_jid(value)
+            if jid.kind == 'lid' and jid.key not in wanted:
+                wanted.append(jid.key)
+        found = {}
+        for lid, phone in fetch_ordered(self._phone_of_hidden, wanted, self.concurrency):
+            if phone:
+                found[lid] = phone
+        missing = set(wanted) - set(found)
+        phones = []
+        for value in candidates or ():
+            jid = parse_jid(value)
+            if jid.kind == 'user' and _CONTACT_ID.match(jid.key) and jid.key not in phones:
+                phones.append(jid.key)
+        for start in range(0, len(phones) if missing else 0, LIDS_CHUNK):
+            chunk = phones[start:start + LIDS_CHUNK]
+            try:
+                reply = self._transport.request('GET', '/contacts/lids', params={'ContactIDList': ','.join(chunk)},
+                                                expect=(dict, list))
+            except (NotFoundError, RequestRejectedError, BadPayloadError) as exc:
+                _logger.info('WHAPI: hidden ids of %d contacts not readable (%s)', len(chunk), exc)
+                continue
+            for phone, lid in read_lid_map(reply):
+                if lid in missing and phone in chunk:
+                    found[lid] = phone
+                    missing.discard(lid)
+            if not missing:
+                break
+        return found
+
+    def _phone_of_hidden(self, lid):
+        """GET /contacts/ids/{lid} -> the phone person key, or None when WHAPI cannot tell."""
+        try:
+            reply = self._transport.request('GET', '/contacts/ids/%s' % path_segment(lid))
+        except (NotFoundError, RequestRejectedError, BadPayloadError, TransientError) as exc:
+            _logger.info('WHAPI: hidden number %s not resolved (%s)', lid, exc)
+            return None
+        return _phone_in_reply(reply)
 
     # -- messages -------------------------------------------------------------------
 
@@ -357,10 +432,11 @@ class WhapiClient(HttpClientMixin, ProviderClient):
         list of participants are tolerated (unconfirmed shapes).
         """
         self._require('create_group')
-        keys, invalid = split_person_keys(participants)
+        keys, invalid, resolved = self._participant_ids(participants)
         if not keys:
-            raise RequestRejectedError('WHAPI: a group needs at least one participant with a '
-                                       'valid phone number or WhatsApp id')
+            raise RequestRejectedError('WHAPI: a group needs at least one participant with a phone '
+                                       'number WHAPI accepts; none was left: %s'
+                                       % '; '.join('%s: %s' % pair for pair in invalid))
         reply = self._transport.request('POST', '/groups', expect=dict, idempotent=False,
                                         json_body={'subject': name, 'participants': keys})
         group_id = as_text(reply.get('group_id')) or as_text(reply.get('id'))
@@ -380,7 +456,7 @@ class WhapiClient(HttpClientMixin, ProviderClient):
                                         'not in the group after creation')
         if description:
             group.description = self._set_group_description(group.group_id, description)
-        return GroupCreation(group=group, added=added, refused=invalid + refused)
+        return GroupCreation(group=group, added=added, refused=invalid + refused, resolved=resolved)
 
     def _set_group_description(self, group_id, description):
         """PUT /groups/{id} ``{description}``; the group exists already, so a failure
@@ -401,9 +477,9 @@ class WhapiClient(HttpClientMixin, ProviderClient):
         self._require('update_participants')
         check_participant_action(action)
         key = _group_key(group_id)
-        keys, invalid = split_person_keys(person_keys)
+        keys, invalid, resolved = self._participant_ids(person_keys)
         if not keys:
-            return ParticipantsResult(done=[], refused=invalid)
+            return ParticipantsResult(done=[], refused=invalid, resolved=resolved)
         method, resource = _PARTICIPANT_CALLS[action]
         reply = self._transport.request(method, '/groups/%s/%s' % (path_segment(key), resource),
                                         json_body={'participants': keys},
@@ -414,7 +490,28 @@ class WhapiClient(HttpClientMixin, ProviderClient):
             refusals = [(person, 'refused by WHAPI') for person in keys]
         confirmed = _merge_confirmed(None, reply.get('processed'))
         done, refused = settle_outcome(keys, refusals, confirmed)
-        return ParticipantsResult(done=done, refused=invalid + refused)
+        return ParticipantsResult(done=done, refused=invalid + refused, resolved=resolved)
+
+    def _participant_ids(self, values):
+        """``(ids to send, refused, resolved)`` for a group request: WHAPI takes digits
+        only (``ContactID``), so hidden numbers are resolved first and left out, each
+        with its reason, when they cannot be; one never fails the others."""
+        keys, refused = split_person_keys(values)
+        hidden = [key for key in keys if key.endswith('@lid')]
+        phones = self.resolve_hidden_numbers(hidden) if hidden else {}
+        ids, resolved = [], []
+        for key in keys:
+            if key in phones:
+                resolved.append((key, phones[key]))
+                key = phones[key]
+            elif key.endswith('@lid'):
+                refused.append((key, hidden_number_reason('WHAPI')))
+                continue
+            if not _CONTACT_ID.match(key):
+                refused.append((key, _NOT_A_WHAPI_ID))
+            elif key not in ids:
+                ids.append(key)
+        return ids, refused, resolved
 
     def get_invite_code(self, group_id):
         self._require('get_invite_code')
@@ -741,9 +838,10 @@ def map_status(word, code=None):
 
 
 def _whapi_refusals(reply):
-    """Refused participants of a group reply: ``failed`` (ids or objects)."""
+    """Refused participants of a group reply: ``failed`` (participants calls),
+    ``unprocessed_participants`` (``GroupCreate`` of the newer OpenAPI), ids or objects."""
     refusals = []
-    for key in ('failed', 'participants_failed', 'errors'):
+    for key in ('failed', 'unprocessed_participants', 'participants_failed', 'errors'):
         refusals.extend(read_refusals(reply.get(key)))
     return refusals
 
@@ -754,6 +852,45 @@ def _merge_confirmed(confirmed, processed):
         return confirmed
     keys = [person_key(value) for value in processed]
     return list(confirmed or []) + [key for key in keys if key]
+
+
+def read_lid_map(reply):
+    """``[(phone person key, hidden id)]`` of a ``GET /contacts/lids`` reply.
+
+    Published (OpenAPI ``Lids``): ``{<contact id>: {"lid": ...}}``. Also read:
+    ``{<contact id>: "<lid>"}`` and a list of ``{"id"|"contact_id", "lid"}``.
+    Entries whose key is no phone id or whose lid is no hidden id are dropped.
+    """
+    entries = []
+    if isinstance(reply, dict):
+        entries = list(reply.items())
+    elif isinstance(reply, list):
+        for entry in reply:
+            if isinstance(entry, dict):
+                entries.append((entry.get('id') or entry.get('contact_id') or entry.get('wa_id'), entry))
+    pairs = []
+    for raw_phone, value in entries:
+        lid = value.get('lid') if isinstance(value, dict) else value
+        lid = as_text(str(lid)) if isinstance(lid, (str, int)) and not isinstance(lid, bool) else None
+        if lid and lid.isdigit():
+            lid += '@lid'  # the hidden id given without its suffix
+        phone_jid, lid_jid = parse_jid(raw_phone), parse_jid(lid)
+        if phone_jid.kind == 'user' and lid_jid.kind == 'lid':
+            pairs.append((phone_jid.key, lid_jid.key))
+    return pairs
+
+
+def _phone_in_reply(reply):
+    """The phone person key of a ``GET /contacts/ids/{lid}`` reply: ``{"id"}`` (or
+    ``contact_id``, ``wa_id``, ``phone``), or the id as a bare string."""
+    values = [reply]
+    if isinstance(reply, dict):
+        values = [reply.get(name) for name in ('id', 'contact_id', 'wa_id', 'phone')]
+    for value in values:
+        jid = parse_jid(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+        if jid is not None and jid.kind == 'user':
+            return jid.key
+    return None
 
 
 def _checkable_key(phone):

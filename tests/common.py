@@ -193,6 +193,12 @@ class FakeProviderClient(object):
                 return contact
         raise providers.NotFoundError('Contact not found', 404)
 
+    def resolve_hidden_numbers(self, hidden_ids, candidates=()):
+        """``account.hidden_numbers`` ({hidden id: phone key}) says who is behind them."""
+        self._call('resolve_hidden_numbers')
+        known = getattr(self.account, 'hidden_numbers', {})
+        return {lid: known[lid] for lid in hidden_ids if lid in known}
+
     def create_group(self, name, participants, description=None):
         self._call('create_group')
         added = [key for key in participants if key not in self.account.refuse_participants]

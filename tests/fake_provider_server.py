@@ -633,7 +633,9 @@ class FakeAccount(object):
             reply = self._error(429, 'Too many requests, slow down')
             reply.headers['Retry-After'] = str(faults['retry_after'])
             return reply
-        reply = self._stateful(method, path, query, headers, body)
+        reply = self._hidden_number_lookup(method, path, query)
+        if reply is None:
+            reply = self._stateful(method, path, query, headers, body)
         if reply is None and method != 'GET':
             return self._error(405 if self._known_path(path) else 404, 'No %s on %s' % (method, path))
         if reply is None and self.provider == 'whapi':
@@ -806,6 +808,8 @@ class FakeAccount(object):
             for person, rank in group['members']:
                 items.append({'wid': person + '@c.us', 'phone': '+' + person, 'isAdmin': rank in ('creator', 'admin'),
                               'isSuperAdmin': rank == 'creator', 'name': 'Member %s' % person, 'isContact': True})
+                if self.hidden_id(person):
+                    items[-1]['lid'] = self.hidden_id(person)  # groupParticipant.lid (S2)
             if self.hostile and index == 0:
                 items.append({'wid': '998877665544332@lid', 'isAdmin': False, 'isSuperAdmin': False})
                 items.append({'isAdmin': True})  # no wid: skipped
@@ -1133,8 +1137,7 @@ class FakeAccount(object):
             return None, self._error(400, 'Wrong request parameters: "participants" is required')
         wrong = [person for person in people if not isinstance(person, str) or not self.WHAPI_PARTICIPANT.match(person)]
         if wrong:
-            return None, self._error(400, 'Wrong request parameters: participants must match %s: %s'
-                                     % (self.WHAPI_PARTICIPANT.pattern, ', '.join(str(p) for p in wrong)))
+            return None, self._bad_participants(wrong)
         return people, None
 
     def _whapi_create_group(self, fields):
@@ -1143,8 +1146,12 @@ class FakeAccount(object):
         people, error = self._whapi_participants(fields)
         if error is not None:
             return error
-        group = self._new_group(fields['subject'], None, people)
-        return Reply(201, self._whapi_group(dict(group)))
+        refused = [person for person in people if person in self._hidden_state()['refused']]
+        group = self._new_group(fields['subject'], None, [person for person in people if person not in refused])
+        reply = self._whapi_group(dict(group))
+        if refused:
+            reply['unprocessed_participants'] = refused  # GroupCreate (newer WHAPI spec)
+        return Reply(201, reply)
 
     def _whapi_group_call(self, method, key, tail, fields):
         if self._find_group(key) is None:
@@ -1172,7 +1179,9 @@ class FakeAccount(object):
         people, error = self._whapi_participants(fields)
         if error is not None:
             return error
-        done, failed = self._change_members(self._changing_group(key), people, action)
+        refused = [person for person in people if person in self._hidden_state()['refused']]
+        done, failed = self._change_members(self._changing_group(key), [p for p in people if p not in refused], action)
+        failed += refused
         if action == 'add':
             return Reply(200, {'success': not failed, 'failed': failed, 'processed': done})
         return Reply(200, {'success': not failed})
@@ -1337,12 +1346,100 @@ class FakeAccount(object):
                            for person in people])
 
 
+    # -- hidden numbers ----------------------------------------------------------------
+    #
+    # WHAPI's hidden-number lookups, in their published shapes; group operations (digits
+    # only, OpenAPI 1.8.7 ``ContactID``) are the stateful operations above.
+
+    def hidden_id(self, person):
+        """The hidden-number id WhatsApp gives ``person`` (a phone person key), for about
+        one person in four of the generated ones, plus those set with :meth:`hide`."""
+        known = self._hidden_state()['by_phone'].get(person)
+        if known or not person.isdigit() or int(person) % 4 != 2:
+            return known
+        return '88%013d@lid' % (int(person) % 10 ** 13)
+
+    def hide(self, phone, lid):
+        """Make ``phone`` the person behind the hidden number ``lid``."""
+        state = self._hidden_state()
+        state['by_phone'][phone] = lid
+        state['by_lid'][lid] = phone
+
+    def _hidden_state(self):
+        state = getattr(self, '_hidden', None)
+        if state is None:
+            # lid_lookup: whether GET /contacts/ids/{lid} is served (newer WHAPI only)
+            # refused: person key -> why the provider leaves that person out of a group operation
+            state = self._hidden = {'by_phone': {}, 'by_lid': {}, 'lid_lookup': True, 'refused': {}}
+        return state
+
+    def _phone_of_hidden(self, lid):
+        state = self._hidden_state()
+        if lid in state['by_lid']:
+            return state['by_lid'][lid]
+        for index in range(self.n_contacts):
+            if self.hidden_id(self.contact_key(index)) == lid:
+                return self.contact_key(index)
+        return None
+
+    def _hidden_number_lookup(self, method, path, query):
+        """WHAPI's hidden-number lookups (and one contact by id); None for any other request.
+        Group creation and participant changes are the stateful operations above."""
+        if self.provider != 'whapi':
+            return None
+        state = self._hidden_state()
+        if method == 'GET' and path == '/contacts/lids':
+            ids = [value for value in query.get('ContactIDList', '').split(',') if value]
+            if not ids or any(not _WHAPI_CONTACT_ID.match(value) for value in ids):
+                return self._bad_participants(ids)
+            # OpenAPI ``Lids``: a map from user id to ``Lid`` ({"lid"}); people without one are left out
+            return Reply(200, {value: {'lid': self.hidden_id(value)} for value in ids if self.hidden_id(value)})
+        match = re.match(r'^/contacts/ids/([^/]+)$', path)
+        if method == 'GET' and match:
+            phone = self._phone_of_hidden(unquote(match.group(1))) if state['lid_lookup'] else None
+            if phone is None:
+                return self._error(404, 'Specified user not found')
+            return Reply(200, {'id': phone + '@s.whatsapp.net'})
+        match = re.match(r'^/contacts/([^/]+)$', path)
+        if method == 'GET' and match and match.group(1) != 'lids':
+            contact_id = unquote(match.group(1))
+            if not _WHAPI_CONTACT_ID.match(contact_id):
+                return self._bad_participants([contact_id])
+            for index in range(self.n_contacts):
+                if self.contact_key(index) == contact_id:
+                    return Reply(200, self._whapi_contact(self.contact(index)))
+            return self._error(404, 'Specified user not found')
+        return None
+
+    def _bad_participants(self, participants):
+        return Reply(400, {'error': {'code': 400, 'message': 'Wrong request parameters',
+                                     'details': 'participants must match ^([\\d]{7,15})?$: %s'
+                                                % json.dumps(participants)}})
+
+
 class _NoLock(object):
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         return False
+
+
+#: WHAPI ``ContactID`` (OpenAPI 1.8.7): digits only
+_WHAPI_CONTACT_ID = re.compile(r'^([\d]{7,15})?$')
+
+
+def _valid_participants(participants):
+    """``participants``: a non-empty list of ContactIDs (minItems 1)."""
+    return (isinstance(participants, list) and participants
+            and all(isinstance(value, str) and _WHAPI_CONTACT_ID.match(value) for value in participants))
+
+
+def _json_or_none(body):
+    try:
+        return json.loads(body.decode('utf-8')) if body else None
+    except ValueError:
+        return None
 
 
 class _MessageSequence(object):

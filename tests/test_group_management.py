@@ -68,7 +68,7 @@ class TestGroupManagement(WhatsappCase):
         wizard = self._participants('add', self.contacts[2:4])
         self.assertEqual(self._roles(), {'34600000000': 'superadmin', '34600000001': 'member',
                                          '34600000002': 'member'})
-        self.assertIn('34600000003 refused: not allowed', wizard.result_message)
+        self.assertIn('Contact 3 (34600000003) refused: not allowed', wizard.result_message)
         self._participants('promote', self.contacts[2:3])
         self.assertEqual(self._roles()['34600000002'], 'admin')
         self._participants('demote', self.contacts[2:3])

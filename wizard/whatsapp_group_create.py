@@ -38,12 +38,15 @@ class WhatsappGroupCreate(models.TransientModel):
             raise UserError(_('Choose at least one participant: WhatsApp needs one to create a group.'))
         configuration = configuration.sudo()
         client = configuration._client_for('create_group')
+        Contact = self.env['whatsapp.contact'].sudo()
+        keys, resolved = Contact._resolve_hidden_keys(configuration, keys, client)
         try:
             creation = self.env['whatsapp.provider.call'].sudo()._call_once(
                 'create_group:%d' % self.id,
                 lambda: client.create_group(self.name, keys, description=self.description or None))
         except providers.ProviderError as error:
             raise UserError(_('WhatsApp did not create the group: %s') % error)
+        Contact._record_hidden_numbers(configuration, creation.resolved)
         group_record = creation.group
         if not group_record.name:
             group_record.name = self.name
@@ -61,8 +64,8 @@ class WhatsappGroupCreate(models.TransientModel):
                                             action='add')])
         lines = [_('Group "%(group)s" created with %(count)d participants.') % {
             'group': group.display_name, 'count': len(creation.added)}]
-        for key, reason in creation.refused:
-            lines.append(_('%(person)s was not added: %(reason)s') % {'person': key, 'reason': reason})
+        lines += Contact._result_lines(configuration, creation.refused, resolved + list(creation.resolved),
+                                       _('%(person)s was not added: %(reason)s'))
         return self._show_result(_('Group Created'), '\n'.join(lines), group_id=group.id)
 
     def action_open_group(self):

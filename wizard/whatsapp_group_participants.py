@@ -30,6 +30,6 @@ class WhatsappGroupParticipants(models.TransientModel):
         result = group._change_participants(keys, self.action)
         label = dict(ACTIONS)[self.action]
         lines = [_('%(action)s: %(count)d done.') % {'action': label, 'count': len(result.done)}]
-        for key, reason in result.refused:
-            lines.append(_('%(person)s refused: %(reason)s') % {'person': key, 'reason': reason})
+        lines += self.env['whatsapp.contact'].sudo()._result_lines(
+            group.configuration_id.sudo(), result.refused, result.resolved, _('%(person)s refused: %(reason)s'))
         return self._show_result(_('Participants'), '\n'.join(lines))

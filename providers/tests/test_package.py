@@ -39,9 +39,10 @@ def test_default_base_urls():
     assert default_base_url('wassenger') == 'https://api.wassenger.com/v1'
 
 
-# Methods the base class implements itself, shared by every client (mark_read: the
-# base refuses it as unsupported, which is right for a provider without read receipts).
-CONCRETE_BASE_METHODS = {'supports', 'get_groups', 'mark_read'}
+# Methods the base class implements itself, shared by every client (mark_read,
+# resolve_hidden_numbers: the base refuses them as unsupported, which is right for a
+# provider without read receipts or a way to map hidden numbers).
+CONCRETE_BASE_METHODS = {'supports', 'get_groups', 'mark_read', 'resolve_hidden_numbers'}
 
 
 def test_both_clients_implement_the_whole_interface():

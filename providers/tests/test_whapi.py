@@ -275,12 +275,23 @@ def test_get_contact_404(server, sleeps):
     assert len(server.requests) == 1  # a 404 is not retried
 
 
-def test_get_contact_lid(server, sleeps):
-    server.route('GET', '/contacts/123456789012345@lid', {'id': '123456789012345@lid', 'pushname': 'שלום'})
+def test_get_contact_lid_resolved_first(server, sleeps):
+    """ContactID is digits only: a hidden number is resolved, then read by its phone."""
+    server.route('GET', '/contacts/ids/123456789012345@lid', {'id': '34600111222@s.whatsapp.net'})
+    server.route('GET', '/contacts/34600111222', {'id': '34600111222', 'pushname': 'שלום'})
     contact = client_for(server, sleeps).get_contact('123456789012345@lid')
-    assert contact.contact_id == '123456789012345@lid' and contact.pushname == 'שלום'
-    assert contact.phone is None and contact.phone_valid is False
-    assert server.requests[0].path == '/contacts/123456789012345@lid'
+    assert contact.contact_id == '34600111222' and contact.pushname == 'שלום'
+    assert contact.lid == '123456789012345@lid' and contact.phone == '+34600111222'
+    assert [r.path for r in server.requests] == ['/contacts/ids/123456789012345@lid', '/contacts/34600111222']
+
+
+def test_get_contact_lid_unresolved_is_a_clear_error(server, sleeps):
+    server.route('GET', '/contacts/ids/123456789012345@lid',
+                 Reply(404, {'error': {'code': 404, 'message': 'Specified user not found'}}))
+    with pytest.raises(RequestRejectedError) as caught:
+        client_for(server, sleeps).get_contact('123456789012345@lid')
+    assert 'hidden number' in str(caught.value)
+    assert [r.path for r in server.requests] == ['/contacts/ids/123456789012345@lid']
 
 
 @pytest.mark.parametrize('reply', [
