@@ -543,8 +543,10 @@ class WhatsappMessage(models.Model):
                 updates.append(update)
         if silent:
             # asked: the next runs ask the others first
-            self.env.cr.execute("UPDATE whatsapp_message SET write_date = %s WHERE id IN %s",
-                                (now, tuple(silent.ids)))
+            # the clock, not the transaction's start or a time cut to the second: later than
+            # any row's write_date, even one written in this very transaction
+            self.env.cr.execute("UPDATE whatsapp_message SET write_date = clock_timestamp() AT TIME ZONE 'UTC' "
+                                "WHERE id IN %s", (tuple(silent.ids),))
             silent.invalidate_cache(['write_date'])
         return self._apply_status_updates(configuration, updates, keep_missing=False)
 

@@ -39,6 +39,7 @@ import secrets
 import socket
 import threading
 import time
+import zlib
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -311,7 +312,8 @@ class FakeAccount(object):
                                'event': {'type': 'messages', 'event': 'post'}}).encode()
             return body, {'Content-Type': 'application/json', 'X-Odoo-Webhook-Secret': secret}
         event = 'message:out:new' if message['from_me'] else 'message:in:new'
-        body = json.dumps({'id': 'evt-%s' % message['id'], 'event': event, 'device': {'id': self.device_id},
+        # a delivery's own id is its message's id (S2 examples): never one to de-duplicate on
+        body = json.dumps({'id': message['id'], 'event': event, 'device': {'id': self.device_id},
                            'data': self._wassenger_message(message)}).encode()
         return body, _wassenger_headers(body, secret)
 
@@ -905,10 +907,13 @@ class FakeAccount(object):
         elif message['body'] is not None:
             item['body'] = message['body']
         if kind == 'image':
-            item['media'] = {'id': 'f%023x' % (hash(message['id']) & 0xffffff), 'type': 'image',
+            file_id = 'f%023x' % (zlib.crc32(message['id'].encode()) & 0xffffff)
+            # links.download: the API path of the file, under /v1 (S4; Wassenger's own sample bot)
+            item['media'] = {'id': file_id, 'type': 'image',
                              'mime': 'image/jpeg', 'size': 12345, 'filename': 'photo.jpg', 'format': 'native',
                              'caption': message['body'],
-                             'links': {'download': 'https://example.com/media/%s.jpg' % message['id']}}
+                             'links': {'download': '%s/chat/%s/files/%s/download' % (
+                                 WASSENGER_PREFIX, self.device_id, file_id)}}
         elif kind == 'link_preview':
             item['linkPreview'] = {'title': 'Example', 'canonicalUrl': 'https://example.com'}
         if message['ts'] % 5 == 0 and 'timestamp' in item and message['id'].startswith('3EB0'):
