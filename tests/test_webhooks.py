@@ -199,9 +199,10 @@ class TestWebhooks(WebhookCase):
         self.assertEqual((stored.message_id, stored.body), ('3EB0ABCDEF', 'Hi from Wassenger'))
         self.assertEqual(stored.contact_id.contact_id, '34600000001')
         out = dict(message, id='3EB0OUT', flow='outbound', ack='sent', body='reply')
-        self._post_wassenger({'id': 'evt-2', 'object': 'message', 'event': 'message:out:new',
+        # a delivery's id is its message's id (S2 examples): the ack, same id, still applies
+        self._post_wassenger({'id': '3EB0OUT', 'object': 'message', 'event': 'message:out:new',
                               'device': self.wassenger.device_id, 'data': out})
-        self._post_wassenger({'id': 'evt-3', 'object': 'message', 'event': 'message:out:ack', 'ack': 'read',
+        self._post_wassenger({'id': '3EB0OUT', 'object': 'message', 'event': 'message:out:ack', 'ack': 'read',
                               'device': {'id': self.wassenger.device_id}, 'data': dict(out, ack='read')})
         reply = self._messages(self.wassenger).filtered(lambda m: m.message_id == '3EB0OUT')
         self.assertTrue(reply.from_me)
