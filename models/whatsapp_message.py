@@ -92,6 +92,10 @@ class WhatsappMessage(models.Model):
         help='The reference Odoo sent with the message; the provider echoes it on the WhatsApp message, '
              'which ties the two exactly (Wassenger).')
     error_message = fields.Text(string='Error', help='Why the provider refused to send it.')
+    edited_at = fields.Datetime(
+        string='Edited At', readonly=True, copy=False,
+        help='When the text shown was edited on WhatsApp: a later delivery of the original, or an '
+             'older edit, does not replace it.')
     chatter_posted = fields.Boolean(help='Already posted on the partner\'s chatter.')
     contact_id = fields.Many2one('whatsapp.contact', string='Contact', ondelete='set null', index=True)
     group_id = fields.Many2one('whatsapp.group', string='Group', ondelete='set null', index=True)
@@ -126,7 +130,29 @@ class WhatsappMessage(models.Model):
             key = (vals.get('configuration_id'), vals.get('message_id'))
             if vals.get('status') and furthest.get(key) != vals['status']:
                 vals['status'] = furthest[key]
+        self._keep_edited_texts(vals_list)
         return super()._upsert(vals_list, update=update, create=create)
+
+    def _keep_edited_texts(self, vals_list):
+        """A message delivered again (a retry, a backlog, a re-sync) never undoes an edit
+        applied since: its text gives way to the edited one. Edits carry ``edited_at``."""
+        keys = {}
+        for vals in vals_list:
+            if 'body' in vals and 'edited_at' not in vals and vals.get('configuration_id') and vals.get('message_id'):
+                keys.setdefault(vals['configuration_id'], set()).add(vals['message_id'])
+        if not keys:
+            return
+        self.flush(['edited_at'])
+        edited = set()
+        for configuration_id, message_ids in keys.items():
+            self.env.cr.execute('SELECT message_id FROM whatsapp_message WHERE configuration_id = %s '
+                                'AND message_id IN %s AND edited_at IS NOT NULL',
+                                (configuration_id, tuple(message_ids)))
+            edited.update((configuration_id, row[0]) for row in self.env.cr.fetchall())
+        if edited:
+            for vals in vals_list:
+                if 'edited_at' not in vals and (vals.get('configuration_id'), vals.get('message_id')) in edited:
+                    vals.pop('body', None)
 
     @api.model
     def _vals_from_record(self, configuration, record, contact_ids, group_ids):
@@ -268,9 +294,23 @@ class WhatsappMessage(models.Model):
     def _apply_edits(self, configuration, edits, keep_missing=True):
         """New texts of stored messages (kept for later when the message is not there)."""
         edits = self._events_to_apply(configuration, [edit for edit in edits if edit.body is not None], keep_missing)
+        if not edits:
+            return 0
+        now = fields.Datetime.now()
+        # the newest edit wins, whatever order the provider delivers them in
+        newest = {}
+        for edit in edits:
+            at = to_naive_utc(edit.timestamp) if edit.timestamp else now
+            if edit.message_id not in newest or at >= newest[edit.message_id][0]:
+                newest[edit.message_id] = (at, edit.body)
+        self.flush(['edited_at'])
+        self.env.cr.execute('SELECT message_id, edited_at FROM whatsapp_message WHERE configuration_id = %s '
+                            'AND message_id IN %s AND edited_at IS NOT NULL', (configuration.id, tuple(newest)))
+        stored = dict(self.env.cr.fetchall())
         _by_key, stats = self._upsert([
-            {'configuration_id': configuration.id, 'message_id': edit.message_id, 'body': edit.body}
-            for edit in edits], create=False)
+            {'configuration_id': configuration.id, 'message_id': message_id, 'body': body, 'edited_at': at}
+            for message_id, (at, body) in newest.items()
+            if message_id not in stored or at >= stored[message_id]], create=False)
         return stats.updated
 
     @api.model

@@ -37,6 +37,25 @@ class TestEventsBeforeMessageWebhook(WebhookCase):
         self.assertEqual(self._message('in-1').body, 'fixed')
         self.assertEqual(self._message('in-2').status, 'deleted')
 
+    def test_a_redelivered_original_never_undoes_its_edit(self):
+        self._post_whapi(whapi('messages', 'post', messages=[whapi_text('in-5', ANA, 'typo')]))
+        self._post_whapi(whapi('messages', 'patch', messages_updates=[
+            {'id': 'in-5', 'trigger': {'timestamp': 1767225650}, 'before_update': whapi_text('in-5', ANA, 'typo'),
+             'after_update': whapi_text('in-5', ANA, 'fixed'), 'changes': ['text']}]))
+        # the provider delivers the original again (a retry, an offline backlog with messages.put)
+        self._post_whapi(whapi('messages', 'put', messages=[whapi_text('in-5', ANA, 'typo')]))
+        self.assertEqual(self._message('in-5').body, 'fixed', 'the newest content wins')
+        # an older edit delivered late does not undo a newer one either
+        self._post_whapi(whapi('messages', 'patch', messages_updates=[
+            {'id': 'in-5', 'trigger': {'timestamp': 1767225900}, 'before_update': whapi_text('in-5', ANA, 'typo'),
+             'after_update': whapi_text('in-5', ANA, 'fixed again'),
+             'changes': ['text']}]))
+        self._post_whapi(whapi('messages', 'patch', messages_updates=[
+            {'id': 'in-5', 'trigger': {'timestamp': 1767225700}, 'before_update': whapi_text('in-5', ANA, 'typo'),
+             'after_update': whapi_text('in-5', ANA, 'first fix'),
+             'changes': ['text']}]))
+        self.assertEqual(self._message('in-5').body, 'fixed again')
+
     def test_an_early_edit_from_another_chat_is_not_applied(self):
         eve = '34600000666@s.whatsapp.net'
         self._post_whapi(whapi('messages', 'patch', messages_updates=[
