@@ -85,6 +85,14 @@ fi
 mail_suite() {
     local without=mail_suite_without with=mail_suite_with
     local started=$SECONDS
+    local dir found=
+    for dir in ${odoo_addons//,/ }; do [ -f "$dir/test_mail/__manifest__.py" ] && found=1; done
+    if [ -z "$found" ]; then
+        echo "FAILED: mail suite: Odoo's test_mail module is not in $odoo_addons (an older Odoo bundle:"
+        echo "        reinstall it with ../shared/odoo14/install.sh, which ships test_mail and its tests)"
+        failed=1
+        return
+    fi
     if ! "$odoo_bin" "${odoo_args[@]}" -d "$without" --stop-after-init -i mail,contacts,phone_validation \
             >"$work/mail_suite_base.log" 2>&1; then
         echo "FAILED: mail suite: installing mail, contacts and phone_validation"
