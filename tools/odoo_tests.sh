@@ -76,6 +76,62 @@ if [ -n "${WHATSAPP_TESTS_ONLY:-}" ]; then
     exit $failed
 fi
 
+# Odoo's own mail suite (test_mail, 274 tests) in two databases that differ only by this
+# addon: one with mail, contacts and phone_validation, a copy of it where the addon is
+# installed, then test_mail installed with its tests in each. tools/mail_suite_check.py
+# compares them per test: a test that passes without the addon and fails with it fails the
+# run; failures of both runs are Odoo's own and are listed once.
+# WHATSAPP_SKIP_MAIL_SUITE=1 skips it (a quicker local run); CI never sets it.
+mail_suite() {
+    local without=mail_suite_without with=mail_suite_with
+    local started=$SECONDS
+    local dir found=
+    for dir in ${odoo_addons//,/ }; do [ -f "$dir/test_mail/__manifest__.py" ] && found=1; done
+    if [ -z "$found" ]; then
+        echo "FAILED: mail suite: Odoo's test_mail module is not in $odoo_addons (an older Odoo bundle:"
+        echo "        reinstall it with ../shared/odoo14/install.sh, which ships test_mail and its tests)"
+        failed=1
+        return
+    fi
+    if ! "$odoo_bin" "${odoo_args[@]}" -d "$without" --stop-after-init -i mail,contacts,phone_validation \
+            >"$work/mail_suite_base.log" 2>&1; then
+        echo "FAILED: mail suite: installing mail, contacts and phone_validation"
+        tail -n 30 "$work/mail_suite_base.log"
+        failed=1
+        return
+    fi
+    # the same database, then the addon in it (its code is in the registry when test_mail runs)
+    if ! "$pg_bin/createdb" -h "$work/sock" -p "$pg_port" -U odoo -T "$without" "$with" >"$work/mail_suite_copy.log" 2>&1; then
+        echo "FAILED: mail suite: copying the database"
+        cat "$work/mail_suite_copy.log"
+        failed=1
+        return
+    fi
+    [ -d "$work/data/filestore/$without" ] && cp -a "$work/data/filestore/$without" "$work/data/filestore/$with"
+    run_step "mail suite: install $module before test_mail" "$work/mail_suite_addon.log" -d "$with" -i "$module"
+    # test_mail's own failures are compared, not filtered: Odoo exits 1 when any test fails.
+    # One run after the other: on a 2-core machine both at once saved nothing (measured:
+    # 152 s one after the other, 166 s at once).
+    "$odoo_bin" "${odoo_args[@]}" -d "$without" --stop-after-init -i test_mail --test-enable --test-tags /test_mail \
+        >"$work/mail_suite_without.log" 2>&1
+    "$odoo_bin" "${odoo_args[@]}" -d "$with" --stop-after-init -i test_mail --test-enable --test-tags /test_mail \
+        >"$work/mail_suite_with.log" 2>&1
+    local compared status
+    compared=$("$odoo_python" "$repo/tools/mail_suite_check.py" "$work/mail_suite_without.log" \
+        "$work/mail_suite_with.log" "$module" "$repo/")
+    status=$?
+    if [ $status -eq 0 ]; then
+        echo "ok: Odoo's mail suite (test_mail) does the same with $module as without it ($((SECONDS - started)) s)"
+    else
+        echo "FAILED: Odoo's mail suite (test_mail) does worse with $module than without it (tools/mail_suite_check.py)"
+        failed=1
+    fi
+    echo "$compared" | sed 's/^/  /'
+}
+if [ -z "${WHATSAPP_SKIP_MAIL_SUITE:-}" ]; then
+    mail_suite
+fi
+
 # The committed translation template must list every term of the module
 # (Odoo 14 exports only to .po/.csv/.tgz names; without --language it writes the template).
 # Two syncs of one account at once, from two processes, through each pair of paths,
