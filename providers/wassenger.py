@@ -225,7 +225,8 @@ class WassengerClient(HttpClientMixin, ProviderClient):
         """Parsed Pages merged into batches of at least ``batch_size`` (the client's
         page size) records, the last one aside: a server serving small pages costs
         more requests, not more batches for the caller to store. The next page is
-        read only when the batch needs it."""
+        read only when the batch needs it; when reading one fails, the pages read
+        before it are handed over first, then the error is raised."""
         batch_size = batch_size or self.page_size
         batch = Page()
         try:
@@ -235,6 +236,10 @@ class WassengerClient(HttpClientMixin, ProviderClient):
                 if len(batch.items) + len(batch.skipped) >= batch_size:
                     yield batch
                     batch = Page()
+        except Exception:
+            if batch.items or batch.skipped:
+                yield batch
+            raise
         finally:
             pages.close()
         if batch.items or batch.skipped:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import TOKEN, Reply, wassenger_pages
-from providers import WassengerClient
+from providers import TransientError, WassengerClient
 
 DEVICE = '5f9a1b2c3d4e5f6a7b8c9d0e'
 BASE = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -204,3 +204,21 @@ def test_a_short_first_page_asks_one_more_before_overlapping(server, sleeps):
     got = flat(client_for(server, sleeps, page_size=500, concurrency=4).iter_contacts())
     assert len(got) == 30
     assert [int(r.query['page']) for r in server.requests] == [0, 1]
+
+
+def test_pages_read_before_a_failure_are_handed_over_first(server, sleeps):
+    """A batch holds several small pages: when a later page fails, the ones read
+    before it still reach the caller (to be stored), then the error is raised."""
+    items = [message(n) for n in range(400)]
+    listing = messages_api(items, 50)
+
+    def handler(request):
+        if request.query['page'] == '3':
+            return Reply(500, {'status': 500, 'message': 'down'})
+        return listing(request)
+    server.route('GET', '/chat/%s/messages' % DEVICE, handler)
+    got = []
+    with pytest.raises(TransientError):
+        for page in client_for(server, sleeps, page_size=500, concurrency=4, max_retries=0).iter_messages():
+            got.extend(page.items)
+    assert [m.message_id for m in got] == ['m%04d' % n for n in reversed(range(250, 400))]
