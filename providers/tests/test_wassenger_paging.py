@@ -130,7 +130,7 @@ def test_webhook_found_past_a_capped_page(server, sleeps, cap, settings):
     assert result.webhook_id == 'mine' and server.calls('POST', '/webhooks') == []
     # the published maximum is 200 (Swagger GET /webhooks), the first page is 0
     assert max(sizes(server, '/webhooks')) <= 200
-    assert server.calls('GET', '/webhooks')[0].query['page'] == '0'
+    assert min(int(r.query['page']) for r in server.calls('GET', '/webhooks')) == 0
 
 
 @pytest.mark.parametrize('settings', SETTINGS)
