@@ -65,6 +65,8 @@ _WEBHOOK_PAGE_SIZE = 100
 # GET /chat/{deviceId}/messages: at most 50 a page ("default 20, max 50", S1 tools
 # reference; Wassenger's own bot asks for 25, S6). A server may cut any size silently.
 _MESSAGE_PAGE_SIZE = 50
+# chats: at most 100 a page ("default 20, max 100", S1 tools reference, get_whatsapp_chats)
+_CHAT_PAGE_SIZE = 100
 # Reply keys that may list refused participants (shapes unconfirmed).
 _REFUSAL_KEYS = ('failed', 'failedParticipants', 'refused', 'rejected', 'errors')
 # Wassenger type words that are ours under another name.
@@ -245,9 +247,9 @@ class WassengerClient(HttpClientMixin, ProviderClient):
         if batch.items or batch.skipped:
             yield batch
 
-    def _iter_listing(self, path, parse, kind, paged=True):
+    def _iter_listing(self, path, parse, kind, paged=True, page_size=None):
         pages = (build_page(items, parse, kind, _item_id)
-                 for items in self._iter_numbered_pages(path, paged=paged))
+                 for items in self._iter_numbered_pages(path, page_size=page_size, paged=paged))
         return self._batched(pages)
 
     # -- contacts, chats, groups ---------------------------------------------------------
@@ -256,7 +258,8 @@ class WassengerClient(HttpClientMixin, ProviderClient):
         yield from self._iter_listing('/chat/%s/contacts' % self._device(), parse_contact, 'contact')
 
     def iter_chats(self):
-        yield from self._iter_listing('/chat/%s/chats' % self._device(), parse_chat, 'chat')
+        yield from self._iter_listing('/chat/%s/chats' % self._device(), parse_chat, 'chat',
+                                      page_size=min(self.page_size, _CHAT_PAGE_SIZE))
 
     def iter_groups(self):
         # paged or one whole array: the sources do not say (S4 reads it whole)

@@ -44,10 +44,10 @@ WASSENGER_PREFIX = '/v1'
 END_TIME = 1767225600
 
 #: the largest ``size`` a Wassenger listing serves; a bigger one is cut to it without a
-#: word. Messages: 50 (Wassenger's own tool reference, whatsapp-skills
-#: tools-reference.md: "default 20, max 50"); webhooks: 200 (the Swagger spec's GET
-#: /webhooks). The sources give none for the others: 500 assumed.
-WASSENGER_PAGE_CAPS = {'messages': 50, 'webhooks': 200, 'contacts': 500, 'chats': 500,
+#: word. Messages 50 and chats 100 (Wassenger's own tool reference, whatsapp-skills
+#: tools-reference.md: "default 20, max 50" / "max 100"); webhooks 200 (the Swagger
+#: spec's GET /webhooks). The sources give none for the others: 500 assumed.
+WASSENGER_PAGE_CAPS = {'messages': 50, 'chats': 100, 'webhooks': 200, 'contacts': 500,
                        'groups': 500, 'participants': 500}
 
 _TYPES = ('text', 'text', 'text', 'text', 'text', 'link_preview', 'image', 'text', 'system',

@@ -80,6 +80,8 @@ def test_contacts_chats_groups_whole_through_a_capping_server(server, sleeps, ca
     assert [c.contact_id for c in flat(client.iter_contacts())] == [person(n)[:-5] for n in range(537)]
     assert [c.chat_id for c in flat(client.iter_chats())] == [person(n)[:-5] for n in range(211)]
     assert [g.name for g in flat(client.iter_groups())] == ['G%d' % n for n in range(123)]
+    # chats: never more than the published 100 a page
+    assert max(sizes(server, '/chat/%s/chats' % DEVICE)) <= 100
     # every page from 0 up to the first empty one (asked for a few at once, so in any order)
     pages = sorted(int(r.query['page']) for r in server.calls('GET', '/chat/%s/contacts' % DEVICE))
     last = 537 // min(cap, client.page_size) + 1
