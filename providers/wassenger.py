@@ -27,7 +27,7 @@ from .parsing import (
 from .phone import chat_type_of, normalize_phone, parse_jid, person_key, user_id_phone
 from .records import (
     MESSAGE_TYPES, AccountInfo, Chat, Contact, Group, GroupCreation, Media, Member, Message,
-    NumberCheck, ParticipantsResult, PollOption, SendResult, Skipped, StatusUpdate, WebhookRegistration,
+    NumberCheck, Page, ParticipantsResult, PollOption, SendResult, Skipped, StatusUpdate, WebhookRegistration,
 )
 
 _logger = logging.getLogger(__name__)
@@ -69,8 +69,13 @@ WEBHOOK_EVENTS = ('message:in:new', 'message:out:new', 'message:out:ack', 'messa
 #: echoed back on the WhatsApp message: S2 ``ioMessage.reference``, S1)
 REFERENCE_PREFIX = 'odoo-'
 WEBHOOK_NAME = 'Odoo'
-# GET /webhooks pages at most 200 items (S2).
+# GET /webhooks: page from 0, size default 20, at most 200 (S2).
 _WEBHOOK_PAGE_SIZE = 100
+# GET /chat/{deviceId}/messages: at most 50 a page ("default 20, max 50", S1 tools
+# reference; Wassenger's own bot asks for 25, S6). A server may cut any size silently.
+_MESSAGE_PAGE_SIZE = 50
+# chats: at most 100 a page ("default 20, max 100", S1 tools reference, get_whatsapp_chats)
+_CHAT_PAGE_SIZE = 100
 # Reply keys that may list refused participants (shapes unconfirmed).
 _REFUSAL_KEYS = ('failed', 'failedParticipants', 'refused', 'rejected', 'errors')
 # Wassenger type words that are ours under another name.
@@ -189,14 +194,17 @@ class WassengerClient(HttpClientMixin, ProviderClient):
 
     # -- pagination ------------------------------------------------------------------
 
-    def _iter_numbered_pages(self, path, params=None, page_size=None):
-        """Yield the raw bare-array pages of a page/size listing.
+    def _iter_numbered_pages(self, path, params=None, page_size=None, paged=True):
+        """Yield the raw bare-array pages of a page/size listing, page 0 first.
 
-        Stops on a short or empty page, and on a page identical to the previous
-        one (an endpoint that ignores ``page`` would otherwise loop forever).
-        The listing gives no total: after the first full page, the next ones
-        are asked for ``concurrency`` at a time ahead (at most that many
-        requests are spent past the last page), and yielded in order.
+        The listing gives no total and a server may cut ``size`` without a word,
+        so a short page is not the end: an empty page is, or a page identical to
+        the previous one (an endpoint that ignores ``page``: logged as a warning
+        when the sources say it pages, ``paged``; else the plausible whole-array
+        reading, quietly). After a full first page, the next ones are asked for
+        ``concurrency`` at a time ahead (at most that many requests past the
+        last page); after a short one, page 1 alone first, so a listing that
+        fits in one page costs one request more, not ``concurrency``.
         """
         size = page_size or self.page_size
 
@@ -205,49 +213,85 @@ class WassengerClient(HttpClientMixin, ProviderClient):
             query.update(page=page_number, size=size)
             return self._get(path, query, expect=list)
 
-        first = fetch(0)
-        # lazy: the pages ahead are asked for only once the first one came back full
-        pages = itertools.chain([(0, first)], fetch_ordered(fetch, itertools.count(1), self.concurrency))
+        page_number, items = 0, fetch(0)
+        ahead = None
         previous = None
-        for page_number, items in pages:
-            if not items:
-                return
-            fingerprint = [_item_id(item) if isinstance(item, dict) else repr(item) for item in items]
-            if fingerprint == previous:
-                _logger.warning('Wassenger GET %s: page %d repeats the previous page; '
+        try:
+            while items:
+                fingerprint = [_item_id(item) if isinstance(item, dict) else repr(item) for item in items]
+                if fingerprint == previous:
+                    _logger.log(logging.WARNING if paged else logging.DEBUG,
+                                'Wassenger GET %s: page %d repeats the previous page; '
                                 'the endpoint seems not to page, stopping', path, page_number)
-                return
-            previous = fingerprint
-            yield items
-            if len(items) < size:
-                return
+                    return
+                previous = fingerprint
+                yield items
+                if ahead is None and (page_number > 0 or len(items) >= size):
+                    ahead = fetch_ordered(fetch, itertools.count(page_number + 1), self.concurrency)
+                if ahead is None:
+                    page_number, items = page_number + 1, fetch(page_number + 1)
+                else:
+                    page_number, items = next(ahead)
+        finally:
+            if ahead is not None:
+                ahead.close()
+
+    def _batched(self, pages, batch_size=None):
+        """Parsed Pages merged into batches of at least ``batch_size`` (the client's
+        page size) records, the last one aside: a server serving small pages costs
+        more requests, not more batches for the caller to store. The next page is
+        read only when the batch needs it; when reading one fails, the pages read
+        before it are handed over first, then the error is raised."""
+        batch_size = batch_size or self.page_size
+        batch = Page()
+        try:
+            for page in pages:
+                batch.items.extend(page.items)
+                batch.skipped.extend(page.skipped)
+                if len(batch.items) + len(batch.skipped) >= batch_size:
+                    yield batch
+                    batch = Page()
+        except Exception:
+            if batch.items or batch.skipped:
+                yield batch
+            raise
+        finally:
+            pages.close()
+        if batch.items or batch.skipped:
+            yield batch
+
+    def _iter_listing(self, path, parse, kind, paged=True, page_size=None):
+        pages = (build_page(items, parse, kind, _item_id)
+                 for items in self._iter_numbered_pages(path, page_size=page_size, paged=paged))
+        return self._batched(pages)
 
     # -- contacts, chats, groups ---------------------------------------------------------
 
     def iter_contacts(self):
-        path = '/chat/%s/contacts' % self._device()
-        for items in self._iter_numbered_pages(path):
-            yield build_page(items, parse_contact, 'contact', _item_id)
+        yield from self._iter_listing('/chat/%s/contacts' % self._device(), parse_contact, 'contact')
 
     def iter_chats(self):
-        path = '/chat/%s/chats' % self._device()
-        for items in self._iter_numbered_pages(path):
-            yield build_page(items, parse_chat, 'chat', _item_id)
+        yield from self._iter_listing('/chat/%s/chats' % self._device(), parse_chat, 'chat',
+                                      page_size=min(self.page_size, _CHAT_PAGE_SIZE))
 
     def iter_groups(self):
+        # paged or one whole array: the sources do not say (S4 reads it whole)
         path = '/devices/%s/groups' % self._device()
-        for items in self._iter_numbered_pages(path):
-            page = build_page(items, parse_group, 'group', _item_id)
+        for page in self._iter_listing(path, parse_group, 'group', paged=False):
             for group in page.items:
                 self._group_index[group.group_id] = group
             yield page
 
     def get_group(self, group_id):
-        """Members from the participants list; name from the listing or the group."""
+        """Members from the participants list; name from the listing or the group.
+
+        The participants come paged or as one whole array (the sources do not
+        say; S4 reads it whole): both are read to the end.
+        """
         key = _group_key(group_id)
-        device = self._device()
-        participants = self._get('/chat/%s/chats/%s/participants' % (device, path_segment(key)),
-                                 expect=list)
+        path = '/chat/%s/chats/%s/participants' % (self._device(), path_segment(key))
+        participants = [participant for items in self._iter_numbered_pages(path, paged=False)
+                        for participant in items]
         group = self._describe_group(key)
         group.members = []
         group.skipped = []
@@ -307,26 +351,32 @@ class WassengerClient(HttpClientMixin, ProviderClient):
     def iter_messages(self, since=None, limit=None):
         """See ProviderClient; ``limit`` 0 or None with no ``since`` = all history.
 
-        Newest first. ``since`` is sent as ``after`` one second earlier
-        (``after`` is exclusive); reading stops at a short page or at a page
-        whose messages are all older than ``since``.
+        Newest first, at most 50 a page. ``since`` is sent as ``after`` one
+        second earlier (``after`` is exclusive); reading stops at an empty page
+        or at a page whose messages are all older than ``since``.
         """
         path = '/chat/%s/messages' % self._device()
         params = {}
         if since is not None:
             params['after'] = iso_utc(since - timedelta(seconds=1))
-        page_size = min(self.page_size, limit) if limit and since is None else None
+        page_size = min(self.page_size, _MESSAGE_PAGE_SIZE)
+        if limit and since is None:
+            page_size = min(page_size, limit)
         stream = MessageStream(limit)
-        for items in self._iter_numbered_pages(path, params, page_size):
-            page = build_page(items, parse_message, 'message', _item_id)
-            all_older = False
-            if since is not None:
-                recent = [message for message in page.items if message.timestamp >= since]
-                all_older = bool(page.items) and not recent
-                page.items = recent
-            yield stream.take(page)
-            if stream.done or all_older:
-                return
+
+        def pages():
+            for items in self._iter_numbered_pages(path, params, page_size):
+                page = build_page(items, parse_message, 'message', _item_id)
+                all_older = False
+                if since is not None:
+                    recent = [message for message in page.items if message.timestamp >= since]
+                    all_older = bool(page.items) and not recent
+                    page.items = recent
+                yield stream.take(page)
+                if stream.done or all_older:
+                    return
+
+        yield from self._batched(pages())
 
     # -- sending ----------------------------------------------------------------------
 

@@ -26,3 +26,4 @@ from . import test_sync_screens
 from . import test_statuses_and_health
 from . import test_message_shapes
 from . import test_hidden_numbers
+from . import test_paging

@@ -44,12 +44,19 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-__all__ = ['FakeProviderServer', 'FakeAccount', 'WASSENGER_PREFIX', 'END_TIME']
+__all__ = ['FakeProviderServer', 'FakeAccount', 'WASSENGER_PREFIX', 'END_TIME', 'WASSENGER_PAGE_CAPS']
 
 #: path prefix under which Wassenger accounts are served (its base URL ends in /v1)
 WASSENGER_PREFIX = '/v1'
 #: WhatsApp time (unix seconds) of the newest generated message: 2026-01-01 00:00 UTC
 END_TIME = 1767225600
+
+#: the largest ``size`` a Wassenger listing serves; a bigger one is cut to it without a
+#: word. Messages 50 and chats 100 (Wassenger's own tool reference, whatsapp-skills
+#: tools-reference.md: "default 20, max 50" / "max 100"); webhooks 200 (the Swagger
+#: spec's GET /webhooks). The sources give none for the others: 500 assumed.
+WASSENGER_PAGE_CAPS = {'messages': 50, 'chats': 100, 'webhooks': 200, 'contacts': 500,
+                       'groups': 500, 'participants': 500}
 
 _TYPES = ('text', 'text', 'text', 'text', 'text', 'link_preview', 'image', 'text', 'system',
           'future_type')
@@ -110,7 +117,17 @@ class FakeAccount(object):
     address book), ``messages`` over ``days`` days ending at :data:`END_TIME`.
     ``hostile``: add the hostile items (long/emoji/RTL/NUL text, many phone
     formats, @lid ids, unknown types) and broken items that must be skipped.
+
+    Wassenger pages (set on the account, e.g. ``account.page_cap = 20``):
+    ``page_cap`` None cuts every listing's ``size`` silently at
+    :data:`WASSENGER_PAGE_CAPS`; a number cuts every listing at it (500: a server
+    that honours what is asked up to the 500 the fake accepts at all).
+    ``whole_arrays``: groups and participants ignore ``page``/``size`` and come
+    whole (the other reading the sources leave open).
     """
+
+    page_cap = None
+    whole_arrays = False
 
     def __init__(self, provider, token, seed=1, contacts=300, groups=10, members=8,
                  messages=600, days=30, device_id=None, hostile=False):
@@ -787,7 +804,9 @@ class FakeAccount(object):
                 items = [self._wassenger_group(group) for group in self._groups()]
                 items.insert(min(1, len(items)), {'wid': '1203630000000001@newsletter', 'kind': 'channel',
                                                    'name': 'A channel, not a group'})
-                return _wassenger_page(items, query)
+                if self.whole_arrays:
+                    return Reply(200, items)
+                return _wassenger_page(items, query, self._page_cap('groups'))
             group_match = re.match(r'^/groups/([^/]+)$', rest)
             if group_match:
                 group = self._find_group(unquote(group_match.group(1)))
@@ -799,7 +818,7 @@ class FakeAccount(object):
             items = [self._wassenger_contact(self.contact(i)) for i in range(self.n_contacts)]
             if self.hostile:
                 items += self._hostile_contacts_raw()
-            return _wassenger_page(items, query)
+            return _wassenger_page(items, query, self._page_cap('contacts'))
         participants = re.match(r'^/chats/([^/]+)/participants$', rest)
         if participants:
             group = self._find_group(unquote(participants.group(1)))
@@ -815,13 +834,18 @@ class FakeAccount(object):
             if self.hostile and index == 0:
                 items.append({'wid': '998877665544332@lid', 'isAdmin': False, 'isSuperAdmin': False})
                 items.append({'isAdmin': True})  # no wid: skipped
-            return Reply(200, items)
+            if self.whole_arrays:
+                return Reply(200, items)
+            return _wassenger_page(items, query, self._page_cap('participants'))
         if rest == '/chats':
             items = [{'wid': group['id'], 'kind': 'group', 'name': group['name']} for group in self._groups()]
-            return _wassenger_page(items, query)
+            return _wassenger_page(items, query, self._page_cap('chats'))
         if rest == '/messages':
             return self._wassenger_messages(query)
         return self._error(404, 'No such endpoint %s' % path)
+
+    def _page_cap(self, listing):
+        return self.page_cap if self.page_cap else WASSENGER_PAGE_CAPS[listing]
 
     def _group_index(self, key):
         for i in range(self.n_groups):
@@ -844,13 +868,10 @@ class FakeAccount(object):
                 'createdAt': _iso(group['created_at']), 'totalParticipants': len(group['members'])}
 
     def _wassenger_messages(self, query):
-        try:
-            page = int(query.get('page', 0))
-            size = int(query.get('size', 20))
-        except ValueError:
-            return self._error(400, 'page and size must be numbers')
-        if page < 0 or size < 1 or size > 500:
-            return self._error(400, 'invalid page or size')
+        paging = _wassenger_paging(query, self._page_cap('messages'))
+        if isinstance(paging, Reply):
+            return paging
+        page, size = paging
         sequence = self._ordered()
         stop = len(sequence)
         start = 0
@@ -1278,7 +1299,8 @@ class FakeAccount(object):
         public = lambda hook: dict((key, value) for key, value in hook.items() if key != 'secret')  # noqa: E731
         if not webhook_id:
             if method == 'GET':
-                return _wassenger_page([public(hook) for hook in self.webhooks.values()], query)
+                return _wassenger_page([public(hook) for hook in self.webhooks.values()], query,
+                                       self._page_cap('webhooks'))
             if method != 'POST':
                 return None
             if not isinstance(fields, dict) or not fields.get('url'):
@@ -1559,7 +1581,9 @@ def _whapi_envelope(key, items, count, offset):
     return Reply(200, {key: chunk, 'count': len(chunk), 'total': len(items), 'offset': offset})
 
 
-def _wassenger_page(items, query):
+def _wassenger_paging(query, cap=None):
+    """``(page, size)`` of a Wassenger listing (``page`` from 0, ``size`` default 20),
+    ``size`` cut silently at ``cap`` (None: honoured); or a 400 Reply."""
     try:
         page = int(query.get('page', 0))
         size = int(query.get('size', 20))
@@ -1567,6 +1591,16 @@ def _wassenger_page(items, query):
         return Reply(400, {'status': 400, 'message': 'page and size must be numbers'})
     if page < 0 or size < 1 or size > 500:
         return Reply(400, {'status': 400, 'message': 'invalid page or size'})
+    return page, min(size, cap or size)
+
+
+def _wassenger_page(items, query, cap=None):
+    """One page of a bare-array listing, as Wassenger serves it: no total, no word
+    when ``size`` was cut."""
+    paging = _wassenger_paging(query, cap)
+    if isinstance(paging, Reply):
+        return paging
+    page, size = paging
     return Reply(200, items[page * size:(page + 1) * size])
 
 

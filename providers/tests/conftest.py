@@ -196,10 +196,13 @@ def whapi_list(key, items, extra=None):
     return handler
 
 
-def wassenger_pages(items):
-    """A Wassenger page/size listing over ``items`` (bare arrays)."""
+def wassenger_pages(items, cap=None):
+    """A Wassenger page/size listing over ``items`` (bare arrays, ``page`` from 0,
+    ``size`` default 20); ``cap``: a larger ``size`` is cut to it without a word."""
     def handler(request):
         page = int(request.query.get('page', 0))
         size = int(request.query.get('size', 20))
+        if cap:
+            size = min(size, cap)
         return Reply(200, items[page * size:(page + 1) * size])
     return handler

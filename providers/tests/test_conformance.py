@@ -5,9 +5,6 @@ A local server answers each request with the table row's sample reply (the
 published shape) and records it; each recorded request must match a row: a known
 endpoint, only published parameters within their limits, required ones present,
 only published body fields, the provider's auth header.
-
-Cases where today's client does not conform and another branch fixes it are marked
-``xfail(strict=True)`` with the branch named: the lead removes the mark at merge.
 """
 import pytest
 
@@ -18,10 +15,6 @@ from providers.conformance import check_request, load_table, match_endpoint
 DEVICE = '61b37a069cba0c15d6c89757'
 GROUP = '120363012345678901@g.us'
 LID = '998877665544332@lid'
-
-
-def _fixed(branch):
-    return pytest.mark.xfail(strict=True, reason='fixed on branch %s' % branch)
 
 
 def _may_refuse(call):
@@ -147,9 +140,8 @@ WASSENGER_CALLS = [
                                                        sleep=lambda seconds: None).check_connection()),
                  id='check_connection_lists_devices'),
     pytest.param(lambda c: _drain(c.iter_messages(limit=30)), id='iter_messages_recent'),
-    pytest.param(lambda c: _drain(c.iter_messages(since=_moment())), id='iter_messages_since',
-                 marks=_fixed('paging')),
-    pytest.param(lambda c: _drain(c.iter_messages(limit=0)), id='iter_messages_all', marks=_fixed('paging')),
+    pytest.param(lambda c: _drain(c.iter_messages(since=_moment())), id='iter_messages_since'),
+    pytest.param(lambda c: _drain(c.iter_messages(limit=0)), id='iter_messages_all'),
     pytest.param(lambda c: c.send_text('34600111222', 'Hi', quoted_id='3EB03EBAF8863B70BA00AF'), id='send_text'),
     pytest.param(lambda c: c.send_text(GROUP, 'Hi all'), id='send_text_group'),
     pytest.param(lambda c: c.send_media('34600111222', file_bytes=PNG, file_name='p.png', mime_type='image/png',
@@ -211,7 +203,6 @@ def test_wassenger_requests_follow_the_published_description(server, recorded, c
     assert _problems(server, table) == []
 
 
-@_fixed('paging')
 def test_wassenger_asks_for_at_most_50_messages_a_page(server, recorded):
     """S1 tools-reference: message listings 'default 20, max 50'."""
     table = recorded('wassenger')

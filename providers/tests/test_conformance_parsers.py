@@ -2,8 +2,6 @@
 canonical records. Each sample names the schema it is built from (sources: see
 ``providers/conformance/*.json``). Where the sources are silent or disagree, each
 plausible reading is a case of its own.
-
-Cases today's code reads wrongly, fixed on another branch, are strict xfails naming it.
 """
 import json
 from datetime import datetime, timezone
@@ -19,10 +17,6 @@ T = 1767222000
 WHEN = datetime.fromtimestamp(T, timezone.utc)
 GROUP = '120363012345678901@g.us'
 LID = '998877665544332@lid'
-
-
-def _fixed(branch):
-    return pytest.mark.xfail(strict=True, reason='fixed on branch %s' % branch)
 
 
 def _has(record, **expected):
