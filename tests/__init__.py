@@ -22,3 +22,4 @@ from . import test_media
 from . import test_discuss
 from . import test_templates
 from . import test_outbox
+from . import test_browser_forms
