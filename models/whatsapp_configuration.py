@@ -5,7 +5,7 @@ import logging
 import secrets
 import urllib.parse
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .. import providers
@@ -295,6 +295,18 @@ class WhatsappConfiguration(models.Model):
             lambda user: user.active and not user.share and whatsapp_user in user.groups_id
             and (not self.company_id or self.company_id in user.company_ids))
         return users.mapped('partner_id')
+
+    def _discuss_allowed_partners(self):
+        """Partners who may be in this account's Discuss channels: its members
+        (:meth:`_discuss_member_partners`), WhatsApp managers of its company (they read every
+        account) and the system (OdooBot), which creates the channels."""
+        self.ensure_one()
+        manager = self.env.ref('whatsapp_integration.group_whatsapp_manager')
+        managers = manager.sudo().users.filtered(
+            lambda user: user.active and not user.share
+            and (not self.company_id or self.company_id in user.company_ids))
+        return self._discuss_member_partners() | managers.mapped('partner_id') \
+            | self.env['res.users'].sudo().browse(SUPERUSER_ID).partner_id
 
     @api.model
     def _sync_all_discuss_members(self, users=None):

@@ -265,14 +265,15 @@ class WhatsappMessage(models.Model):
             raise ChannelCreatedMeanwhile('WhatsApp chat %s of account %s: its Discuss channel is being created'
                                           % (chat_id, configuration.id))
         if self.env.user.partner_id not in channel.channel_partner_ids:
-            channel.sudo().write({'channel_partner_ids': [(4, self.env.user.partner_id.id)]})
+            # a membership as Discuss's join makes it (pinned in the sidebar)
+            channel.sudo().write({'channel_last_seen_partner_ids': [(0, 0, {'partner_id': self.env.user.partner_id.id})]})
         recent = self.sudo().search([('configuration_id', '=', configuration.id), ('chat_id', '=', chat_id),
                                      ('message_type', '!=', 'system')],
                                     order='message_date desc, id desc', limit=BACKFILL_MESSAGES)
         recent.filtered(lambda message: not message.mail_message_id)._post_in_channels()
         return {
             'type': 'ir.actions.client',
-            'tag': 'mail.discuss',
+            'tag': 'mail.widgets.discuss',
             'name': _('Discuss'),
             'context': {'active_id': 'mail.channel_%d' % channel.id},
             'params': {'default_active_id': 'mail.channel_%d' % channel.id},

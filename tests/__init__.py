@@ -23,3 +23,5 @@ from . import test_discuss
 from . import test_templates
 from . import test_outbox
 from . import test_browser_forms
+from . import test_browser_tours
+from . import test_chat_membership
