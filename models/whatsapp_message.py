@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.tools import plaintext2html
 
 from .. import providers
+from .error_messages import explain
 from .whatsapp_sync_mixin import to_naive_utc
 
 _logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class WhatsappMessage(models.Model):
         help='The provider\'s own id of a message sent from Odoo when it differs from the WhatsApp id '
              '(Wassenger queues messages under an id of its own).')
     error_message = fields.Text(string='Error', help='Why the provider refused to send it.')
+    error_detail = fields.Text(string='Technical Details', help='What the provider said, for whoever debugs.')
     chatter_posted = fields.Boolean(help='Already posted on the partner\'s chatter.')
     contact_id = fields.Many2one('whatsapp.contact', string='Contact', ondelete='set null', index=True)
     group_id = fields.Many2one('whatsapp.group', string='Group', ondelete='set null', index=True)
@@ -188,7 +190,9 @@ class WhatsappMessage(models.Model):
                     result = self.env['whatsapp.provider.call'].sudo()._call_once(once_key, send)
                 else:
                     result = send()
-            except (providers.ProviderError, ValueError) as exc:
+            except providers.ProviderError as exc:
+                error, vals['error_detail'] = self._send_error(exc)
+            except ValueError as exc:
                 error = str(exc)
         if error:
             vals.update({'message_id': 'failed-%s' % uuid.uuid4().hex, 'status': 'failed', 'error_message': error})
@@ -200,6 +204,15 @@ class WhatsappMessage(models.Model):
             vals.update({'message_id': whatsapp_id or result.message_id, 'status': 'sent',
                          'provider_ref': result.message_id if whatsapp_id != result.message_id else False})
         return vals, error
+
+    @api.model
+    def _send_error(self, error):
+        """``(sentence, technical detail)`` of a refused send: what happened and what to do in plain
+        words; a refusal of this one message (a 4xx other than the token) says the provider's reason."""
+        if error.reason == 'rejected':
+            words = getattr(error, 'provider_text', None) or getattr(error, 'message', None) or str(error)
+            return _('The provider refused to send it: %s') % words, str(error)
+        return explain(self.env, error)
 
     def write(self, vals):
         if 'from_me' in vals and 'direction' not in vals:

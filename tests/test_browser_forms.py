@@ -81,3 +81,38 @@ class TestSendWizardForm(WhatsappCase):
         with self.assertRaises(UserError):
             form.save().action_send()
         self.assertEqual(self.remote_a.sent, [])
+
+    def test_default_account_is_where_the_recipient_is_known_else_the_last_working_one(self):
+        refused = self.env['whatsapp.configuration'].create({
+            'name': 'AAA Old Number', 'provider': 'whapi', 'token': 'old-token', 'user_ids': [(4, self.user_a.id)]})
+        refused.write({'connection_state': 'error'})
+        self.config_b.user_ids = [(4, self.user_a.id)]
+        self.env['whatsapp.contact'].create({'configuration_id': self.config_b.id, 'contact_id': LUIS,
+                                            'phone': '+' + LUIS, 'partner_id': self.luis.id})
+        # Luis is known on account B only
+        form = self.generic_form(active_model='res.partner', active_ids=self.luis.ids)
+        self.assertEqual(form.configuration_id, self.config_b)
+        # Ana is known nowhere: the first account that works, not the one whose token is refused
+        form = self.generic_form(active_model='res.partner', active_ids=self.ana.ids)
+        self.assertEqual(form.configuration_id, self.config_a)
+        # after a send from B, B is proposed
+        form.configuration_id = self.config_b
+        form.body = 'Hello'
+        form.save().action_send()
+        self.assertEqual(self.remote_b.sent, [('+' + ANA, 'Hello', None)])
+        form = self.generic_form(active_model='res.partner', active_ids=self.ana.ids)
+        self.assertEqual(form.configuration_id, self.config_b)
+
+    def test_a_refused_token_is_said_in_one_plain_sentence(self):
+        from odoo.addons.whatsapp_integration import providers
+        self.remote_a.fail_with = providers.AuthenticationError(
+            'WHAPI POST /messages/text: Unauthorized: invalid token', 401)
+        form = self.generic_form(active_model='res.partner', active_ids=self.ana.ids)
+        form.configuration_id = self.config_a
+        form.body = 'Hello'
+        wizard = form.save()
+        wizard.action_send()
+        self.assertIn('Ana: failed (The provider refused the API token.', wizard.result_message)
+        self.assertNotIn('HTTP', wizard.result_message)
+        self.assertNotIn('HTTP', wizard.message_ids.error_message)
+        self.assertIn('Unauthorized', wizard.message_ids.error_detail)

@@ -46,13 +46,27 @@ class WhatsappSendMessage(models.TransientModel):
 
     @api.model
     def _default_configuration(self):
-        """The account of the contacts or groups the wizard was opened on, else the user's first."""
+        """The account of the contacts or groups the wizard was opened on; else the account its
+        partners are known on; else the account the user last sent from that works; else the
+        user's first working account (one whose token the provider refuses comes last)."""
         context = self.env.context
         for model, key in (('whatsapp.contact', 'default_contact_ids'), ('whatsapp.group', 'default_group_ids')):
             ids = context.get(key) or (context.get('active_ids') if context.get('active_model') == model else None)
             if ids:
                 return self.env[model].browse(ids[:1]).configuration_id
-        return self.env['whatsapp.configuration'].search([], limit=1)
+        Configuration = self.env['whatsapp.configuration']
+        partner_ids = context.get('default_partner_ids') or (
+            context.get('active_ids') if context.get('active_model') == 'res.partner' else None)
+        if partner_ids:
+            known = self.env['whatsapp.contact'].search([('partner_id', 'in', partner_ids)]).mapped('configuration_id')
+            known = known.sorted(lambda account: account.connection_state != 'connected')
+            if known:
+                return known[:1]
+        accounts = Configuration.search([])
+        last = self.env.user.sudo().whatsapp_last_configuration_id
+        if last in accounts and last.connection_state == 'connected':
+            return last
+        return accounts.sorted(lambda account: account.connection_state == 'error')[:1]
 
     @api.model
     def default_get(self, fields_list):
@@ -206,6 +220,12 @@ class WhatsappSendMessage(models.TransientModel):
         rendered = template._render_text(self.body, records)
         return {target: rendered[partner.id] for target, partner in partners.items()}
 
+    def _remember_account(self, configuration, vals_list):
+        """The account a send went out through, for the next wizard of this user."""
+        if any(vals.get('status') != 'failed' for vals in vals_list) and \
+                self.env.user.sudo().whatsapp_last_configuration_id != configuration:
+            self.env.user.sudo().write({'whatsapp_last_configuration_id': configuration.id})
+
     def _media(self):
         """File bytes, name, MIME type and message type of the attachment, if any."""
         if not self.attachment:
@@ -232,8 +252,10 @@ class WhatsappSendMessage(models.TransientModel):
             bodies = {records.id: self.body or ''} if len(records) == 1 else None
             if bodies and PLACEHOLDER.search(bodies[records.id]):
                 bodies = self.template_id._render_text(bodies[records.id], records)
-            lines, _counts = self.template_id._send_or_queue(
+            lines, counts = self.template_id._send_or_queue(
                 records, configuration, bodies=bodies, once_prefix='send:%d' % self.id)
+            if counts.get('sent') or counts.get('queued'):
+                self._remember_account(configuration, [{'status': 'sent'}])
             return self._show_result(_('Send Result'), '\n'.join(lines))
         media = self._media()
         if not media and not (self.body or '').strip():
@@ -256,6 +278,7 @@ class WhatsappSendMessage(models.TransientModel):
                 lines.append(_('%(recipient)s: sent') % {'recipient': label})
             vals_list.append(vals)
         by_key, _stats = Message._upsert(vals_list)
+        self._remember_account(configuration, vals_list)
         if media:
             Message.browse([record.id for record in by_key.values()])._keep_sent_file(media)
         return self._show_result(_('Send Result'), '\n'.join(lines),
