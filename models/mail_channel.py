@@ -10,6 +10,7 @@ import logging
 
 import psycopg2
 import psycopg2.errors
+from markupsafe import Markup
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError
@@ -208,19 +209,34 @@ class MailChannel(models.Model):
 
     @api.returns('mail.message', lambda value: value.id)
     def message_post(self, *, message_type='notification', **kwargs):
+        sending = (len(self) == 1 and self.whatsapp_configuration_id and message_type == 'comment'
+                   and not self.env.context.get('whatsapp_from_whatsapp'))
+        # the post's parent_id may be moved up a level by mail.thread: quote what was answered
+        answered_id = kwargs.get('parent_id')
+        text = None
+        if sending and answered_id:
+            quoted = self._whatsapp_quoted(answered_id)
+            text = html2plaintext(kwargs.get('body') or '').strip()
+            if quoted and text:
+                # the post shows what it answers from the start (Discuss shows the post it is told of
+                # at once), as received replies do
+                kwargs['body'] = quoted._quote_html() + Markup(kwargs.get('body') or '')
         message = super().message_post(message_type=message_type, **kwargs)
-        if (len(self) == 1 and self.whatsapp_configuration_id and message_type == 'comment'
-                and not self.env.context.get('whatsapp_from_whatsapp')
-                and message.author_id and message.author_id == self.env.user.partner_id):
-            # the post's parent_id may be moved up a level by mail.thread: quote what was answered
-            self._whatsapp_send(message, answered_id=kwargs.get('parent_id'))
+        if sending and message.author_id and message.author_id == self.env.user.partner_id:
+            self._whatsapp_send(message, answered_id=answered_id, text=text)
         return message
 
-    def _whatsapp_send(self, mail_message, answered_id=None):
+    def _whatsapp_quoted(self, answered_id):
+        """The WhatsApp message of this chat's account posted as ``answered_id``, or an empty record."""
+        quoted = self.env['whatsapp.message'].sudo().search([('mail_message_id', '=', answered_id)], limit=1)
+        return quoted if quoted.configuration_id == self.sudo().whatsapp_configuration_id else quoted.browse()
+
+    def _whatsapp_send(self, mail_message, answered_id=None, text=None):
         """Send what a user wrote here (text, then each file) and store it; a refusal is said in the channel.
 
         ``answered_id``: the post the user answered (Reply): the send quotes its WhatsApp
         message, and the user's post shows it above the text, as received replies do.
+        ``text``: what the user wrote, when the post shows more (the quote).
         """
         self.ensure_one()
         configuration = self.env['whatsapp.configuration'].search([('id', '=', self.whatsapp_configuration_id.id)])
@@ -230,9 +246,10 @@ class MailChannel(models.Model):
         configuration = configuration.sudo()
         Message = self.env['whatsapp.message'].sudo()
         answered_id = answered_id or mail_message.parent_id.id
-        quoted = Message.search([('mail_message_id', '=', answered_id)], limit=1) if answered_id else Message
-        quoted_id = quoted.message_id if quoted and quoted.configuration_id == configuration else None
-        text = html2plaintext(mail_message.body or '').strip()
+        quoted = self._whatsapp_quoted(answered_id) if answered_id else Message
+        quoted_id = quoted.message_id or None
+        if text is None:
+            text = html2plaintext(mail_message.body or '').strip()
         files = mail_message.attachment_ids.sudo()
         parts = []
         if text:
@@ -258,7 +275,7 @@ class MailChannel(models.Model):
                     contact_id=contact.id if contact else False, group_id=group.id if group else False,
                     once_key='discuss:%d:%d' % (mail_message.id, index))
                 vals['mail_message_id'] = mail_message.id if index == 0 else False
-                by_key, _stats = Message._upsert([vals])
+                by_key, _stats = Message.with_context(whatsapp_posted_already=True)._upsert([vals])
                 record = next(iter(by_key.values()), None)
                 if media and record:
                     record.write({'attachment_id': media[4].id, 'media_state': 'downloaded'})

@@ -83,6 +83,9 @@ class WhatsappMessage(models.Model):
              '(Wassenger queues messages under an id of its own).')
     error_message = fields.Text(string='Error', help='Why the provider refused to send it.')
     error_detail = fields.Text(string='Technical Details', help='What the provider said, for whoever debugs.')
+    sent_by_id = fields.Many2one('res.users', string='Sent By', ondelete='set null', readonly=True,
+                                 help='The Odoo user who sent it from Odoo (empty: written on the phone, or '
+                                      'received).')
     chatter_posted = fields.Boolean(help='Already posted on the partner\'s chatter.')
     contact_id = fields.Many2one('whatsapp.contact', string='Contact', ondelete='set null', index=True)
     group_id = fields.Many2one('whatsapp.group', string='Group', ondelete='set null', index=True)
@@ -173,6 +176,7 @@ class WhatsappMessage(models.Model):
             'contact_id': contact_id,
             'group_id': group_id,
             'quoted_message_id': quoted_id or False,
+            'sent_by_id': self.env.uid,
         }
         if media:
             vals.update({'media_file_name': media[1], 'media_mime_type': media[2], 'media_file_size': len(media[0])})

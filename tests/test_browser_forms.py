@@ -116,3 +116,43 @@ class TestSendWizardForm(WhatsappCase):
         self.assertNotIn('HTTP', wizard.result_message)
         self.assertNotIn('HTTP', wizard.message_ids.error_message)
         self.assertIn('Unauthorized', wizard.message_ids.error_detail)
+
+    def discuss_posts(self, chat):
+        channel = self.env['mail.channel'].search([('whatsapp_configuration_id', '=', self.config_a.id),
+                                                   ('whatsapp_chat_id', '=', chat)])
+        return self.env['mail.message'].search([('model', '=', 'mail.channel'), ('res_id', 'in', channel.ids),
+                                                ('message_type', '=', 'comment')], order='id')
+
+    def test_a_message_sent_from_the_wizard_is_in_its_chat_by_its_sender_once(self):
+        self.config_a.discuss_enabled = True
+        form = self.generic_form(active_model='res.partner', active_ids=self.ana.ids)
+        form.configuration_id = self.config_a
+        form.body = 'Your parcel left today'
+        form.save().action_send()
+        sent = self.env['whatsapp.message'].search([('configuration_id', '=', self.config_a.id),
+                                                    ('from_me', '=', True)])
+        self.assertEqual(sent.status, 'sent')
+        posts = self.discuss_posts(ANA)
+        self.assertEqual(len(posts), 1)
+        self.assertIn('Your parcel left today', posts.body)
+        self.assertEqual(posts.author_id, self.user_a.partner_id)
+        self.assertEqual(posts.date, sent.message_date)
+        # Open Conversation brings nothing twice
+        sent.contact_id.with_user(self.user_a).action_open_conversation()
+        self.assertEqual(self.discuss_posts(ANA), posts)
+
+    def test_history_brought_in_by_open_conversation_keeps_its_time(self):
+        from .common import Message
+        import datetime
+        when = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(hours=5)
+        self.remote_a.messages.append(Message(
+            message_id='in-form-1', chat_id=ANA, chat_type='contact', sender_id=ANA, sender_name='Ana',
+            timestamp=when, message_type='text', raw_type='text', body='Where is my parcel?', status='delivered'))
+        self.service.cron_sync_all_data(message_limit=0)
+        self.config_a.discuss_enabled = True
+        contact = self.env['whatsapp.contact'].search([('configuration_id', '=', self.config_a.id),
+                                                       ('contact_id', '=', ANA)])
+        contact.with_user(self.user_a).action_open_conversation()
+        posts = self.discuss_posts(ANA)
+        self.assertEqual(len(posts), 1)
+        self.assertEqual(posts.date, when.replace(tzinfo=None))

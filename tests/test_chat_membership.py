@@ -74,3 +74,20 @@ class TestChatMembership(WhatsappCase):
         channel = self.env['mail.channel'].with_user(self.user_a).create({'name': 'Team', 'public': 'private'})
         channel.channel_invite([self.clerk.partner_id.id])
         self.assertIn(self.clerk.partner_id, channel.channel_partner_ids)
+
+    def test_a_reply_is_announced_with_its_quote(self):
+        """Discuss shows a new post as the bus announces it: a reply's post carries its quote from the
+        start, not only after a reload."""
+        answered = self.env['mail.message'].search([('model', '=', 'mail.channel'), ('res_id', '=', self.channel.id),
+                                                    ('message_type', '=', 'comment')])
+        self.assertEqual(len(answered), 1)
+        # what the composer's Send does, Reply on the customer's message
+        self.mine.message_post(body='<p>Is the card blocked?</p>', message_type='comment',
+                               subtype_xmlid='mail.mt_comment', parent_id=answered.id)
+        self.assertEqual(self.remote_a.sent, [(ANA, 'Is the card blocked?', None)])
+        self.assertEqual(self.remote_a.sent_quotes, ['in-members-1'])
+        announced = [notification.message for notification in self.env['bus.bus'].search([])
+                     if 'Is the card blocked?' in notification.message]
+        self.assertTrue(announced)
+        self.assertTrue(all('o_whatsapp_quote' in message and 'My card number' in message for message in announced),
+                        announced)
