@@ -156,3 +156,19 @@ class TestSendWizardForm(WhatsappCase):
         posts = self.discuss_posts(ANA)
         self.assertEqual(len(posts), 1)
         self.assertEqual(posts.date, when.replace(tzinfo=None))
+
+    def test_a_queued_message_is_posted_by_who_queued_it(self):
+        import time
+        from odoo.addons.whatsapp_integration.models.whatsapp_outbox import IMMEDIATE_MAX
+        self.config_a.discuss_enabled = True
+        partners = self.env['res.partner'].create([
+            {'name': 'Customer %d' % number, 'mobile': '+3460010%04d' % number} for number in range(IMMEDIATE_MAX + 1)])
+        self.action_menu_form(partners).save().action_send()
+        self.assertEqual(self.remote_a.sent, [])  # queued
+        self.env['whatsapp.outbox']._send_until(time.monotonic() + 3600, sleep=lambda seconds: None)
+        self.assertEqual(len(self.remote_a.sent), len(partners))
+        channels = self.env['mail.channel'].search([('whatsapp_configuration_id', '=', self.config_a.id)])
+        posts = self.env['mail.message'].search([('model', '=', 'mail.channel'), ('res_id', 'in', channels.ids),
+                                                 ('message_type', '=', 'comment')])
+        self.assertEqual(len(posts), len(partners))
+        self.assertEqual(posts.mapped('author_id'), self.user_a.partner_id)
