@@ -10,8 +10,10 @@ import logging
 
 import psycopg2
 import psycopg2.errors
+from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import html2plaintext, plaintext2html
 
 from .. import providers
@@ -62,7 +64,9 @@ class MailChannel(models.Model):
         began (so this one cannot see it), is left out: see
         :meth:`_whatsapp_creatable`.
         """
-        Channel = self.sudo().with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+        # created by the system: Odoo makes the creating user a member, and whoever made a message arrive
+        # (a sync, a webhook, a send) is not for that a member of the chat
+        Channel = self.with_user(SUPERUSER_ID).with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
         # an archived channel is still the chat's one channel (the unique key counts it)
         found = {channel.whatsapp_chat_id: channel for channel in Channel.with_context(active_test=False).search([
             ('whatsapp_configuration_id', '=', configuration.id), ('whatsapp_chat_id', 'in', list(chats))])}
@@ -85,7 +89,8 @@ class MailChannel(models.Model):
                     'public': 'private',
                     'channel_type': 'channel',
                     'email_send': False,
-                    'channel_partner_ids': [(6, 0, partners.ids)],
+                    # memberships made as Odoo makes them (pinned in the sidebar), not bare relation rows
+                    'channel_last_seen_partner_ids': [(0, 0, {'partner_id': partner_id}) for partner_id in partners.ids],
                     'whatsapp_configuration_id': configuration.id,
                     'whatsapp_chat_id': chat,
                     'whatsapp_chat_type': 'group' if chat_type == 'group' else 'contact',
@@ -117,15 +122,84 @@ class MailChannel(models.Model):
 
     @api.model
     def _whatsapp_create_channel(self, Channel, vals):
+        root = self.env['res.users'].sudo().browse(SUPERUSER_ID).partner_id
+        members = [command[2]['partner_id'] for command in vals['channel_last_seen_partner_ids']]
         try:
             with self.env.cr.savepoint():
-                return Channel.create(vals)
+                channel = Channel.create(vals)
+                # Odoo makes its creator, the system here, a member: the chat's members are its account's users
+                if root.id not in members:
+                    channel.sudo().channel_last_seen_partner_ids.filtered(
+                        lambda membership: membership.partner_id == root).unlink()
+                return channel
         except psycopg2.errors.UniqueViolation as error:
             if 'whatsapp_chat_unique' not in str(error):
                 raise
             raise ChannelCreatedMeanwhile(
                 'WhatsApp chat %s of account %s: its Discuss channel was created by another transaction meanwhile'
                 % (vals['whatsapp_chat_id'], vals['whatsapp_configuration_id'])) from error
+
+    # ------------------------------------------------------------------
+    # Members: only who may read the account's messages
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        channels = super().create(vals_list)
+        channels._whatsapp_check_members()
+        return channels
+
+    def write(self, vals):
+        if 'whatsapp_configuration_id' in vals:
+            result = super().write(vals)
+            self._whatsapp_check_members()
+            return result
+        if not {'channel_partner_ids', 'channel_last_seen_partner_ids'} & set(vals):
+            return super().write(vals)
+        # only who joins now is checked: a member who just lost the right leaves on its own
+        chats = self.sudo().with_context(active_test=False).filtered('whatsapp_configuration_id')
+        before = {channel.id: channel.channel_partner_ids for channel in chats}
+        result = super().write(vals)
+        chats.invalidate_cache(['channel_partner_ids', 'channel_last_seen_partner_ids'])
+        for channel in chats:
+            channel._whatsapp_check_members(channel.channel_partner_ids - before[channel.id])
+        return result
+
+    def message_subscribe(self, partner_ids=None, channel_ids=None, subtype_ids=None):
+        # a follower of a channel is notified of its messages, like a member
+        if partner_ids:
+            self._whatsapp_check_members(self.env['res.partner'].browse(partner_ids))
+        return super().message_subscribe(partner_ids=partner_ids, channel_ids=channel_ids, subtype_ids=subtype_ids)
+
+    def _whatsapp_check_members(self, partners=None):
+        """Refuse members (``partners``, else every member) of WhatsApp chats' channels who may not
+        read the chat's account: whatever adds them (Invite, join, an RPC), they would read it."""
+        for channel in self.sudo().filtered('whatsapp_configuration_id'):
+            members = partners if partners is not None else \
+                channel.with_context(active_test=False).channel_partner_ids
+            refused = members.sudo() - channel.whatsapp_configuration_id._discuss_allowed_partners()
+            if refused:
+                raise AccessError(_('%(people)s may not read the WhatsApp account %(account)s, so they cannot be '
+                                    'in its chat %(chat)s.') % {
+                    'people': ', '.join(refused.mapped('display_name')),
+                    'account': channel.whatsapp_configuration_id.name, 'chat': channel.name})
+
+    def whatsapp_invite_search(self, name, limit=20):
+        """Who Discuss's Invite offers for a WhatsApp chat's channel: people who may read its account
+        and are not in it yet, as ``res.partner.im_search`` returns them."""
+        self.ensure_one()
+        self.check_access_rights('read')
+        self.check_access_rule('read')
+        channel = self.sudo()
+        if not channel.whatsapp_configuration_id:
+            return self.env['res.partner'].im_search(name, limit=limit)
+        allowed = channel.whatsapp_configuration_id._discuss_allowed_partners().filtered('user_ids') \
+            - channel.with_context(active_test=False).channel_partner_ids - self.env.user.partner_id \
+            - self.env['res.users'].sudo().browse(SUPERUSER_ID).partner_id
+        found = self.env['res.partner'].sudo().search(
+            [('id', 'in', allowed.ids), ('name', 'ilike', name or '')], limit=limit, order='name')
+        statuses = {partner.id: partner.im_status for partner in found}
+        return [{'id': partner.id, 'name': partner.name, 'im_status': statuses[partner.id],
+                 'user_id': partner.user_ids[:1].id} for partner in found]
 
     # ------------------------------------------------------------------
     # Writing in the channel sends to WhatsApp
@@ -140,19 +214,34 @@ class MailChannel(models.Model):
 
     @api.returns('mail.message', lambda value: value.id)
     def message_post(self, *, message_type='notification', **kwargs):
+        sending = (len(self) == 1 and self.whatsapp_configuration_id and message_type == 'comment'
+                   and not self.env.context.get('whatsapp_from_whatsapp'))
+        # the post's parent_id may be moved up a level by mail.thread: quote what was answered
+        answered_id = kwargs.get('parent_id')
+        text = None
+        if sending and answered_id:
+            quoted = self._whatsapp_quoted(answered_id)
+            text = html2plaintext(kwargs.get('body') or '').strip()
+            if quoted and text:
+                # the post shows what it answers from the start (Discuss shows the post it is told of
+                # at once), as received replies do
+                kwargs['body'] = quoted._quote_html() + Markup(kwargs.get('body') or '')
         message = super().message_post(message_type=message_type, **kwargs)
-        if (len(self) == 1 and self.whatsapp_configuration_id and message_type == 'comment'
-                and not self.env.context.get('whatsapp_from_whatsapp')
-                and message.author_id and message.author_id == self.env.user.partner_id):
-            # the post's parent_id may be moved up a level by mail.thread: quote what was answered
-            self._whatsapp_send(message, answered_id=kwargs.get('parent_id'))
+        if sending and message.author_id and message.author_id == self.env.user.partner_id:
+            self._whatsapp_send(message, answered_id=answered_id, text=text)
         return message
 
-    def _whatsapp_send(self, mail_message, answered_id=None):
+    def _whatsapp_quoted(self, answered_id):
+        """The WhatsApp message of this chat's account posted as ``answered_id``, or an empty record."""
+        quoted = self.env['whatsapp.message'].sudo().search([('mail_message_id', '=', answered_id)], limit=1)
+        return quoted if quoted.configuration_id == self.sudo().whatsapp_configuration_id else quoted.browse()
+
+    def _whatsapp_send(self, mail_message, answered_id=None, text=None):
         """Send what a user wrote here (text, then each file) and store it; a refusal is said in the channel.
 
         ``answered_id``: the post the user answered (Reply): the send quotes its WhatsApp
         message, and the user's post shows it above the text, as received replies do.
+        ``text``: what the user wrote, when the post shows more (the quote).
         """
         self.ensure_one()
         configuration = self.env['whatsapp.configuration'].search([('id', '=', self.whatsapp_configuration_id.id)])
@@ -162,9 +251,10 @@ class MailChannel(models.Model):
         configuration = configuration.sudo()
         Message = self.env['whatsapp.message'].sudo()
         answered_id = answered_id or mail_message.parent_id.id
-        quoted = Message.search([('mail_message_id', '=', answered_id)], limit=1) if answered_id else Message
-        quoted_id = quoted.message_id if quoted and quoted.configuration_id == configuration else None
-        text = html2plaintext(mail_message.body or '').strip()
+        quoted = self._whatsapp_quoted(answered_id) if answered_id else Message
+        quoted_id = quoted.message_id or None
+        if text is None:
+            text = html2plaintext(mail_message.body or '').strip()
         files = mail_message.attachment_ids.sudo()
         parts = []
         if text:
@@ -191,7 +281,7 @@ class MailChannel(models.Model):
                     contact_id=contact.id if contact else False, group_id=group.id if group else False,
                     once_key='discuss:%d:%d' % (mail_message.id, index))
                 vals['mail_message_id'] = mail_message.id if index == 0 else False
-                by_key, _stats = Message._upsert([vals])
+                by_key, _stats = Message.with_context(whatsapp_posted_already=True)._upsert([vals])
                 record = next(iter(by_key.values()), None)
                 if media and record:
                     record.write({'attachment_id': media[4].id, 'media_state': 'downloaded'})
@@ -242,3 +332,21 @@ class MailChannel(models.Model):
         finally:
             client.close()
         self.sudo().write({'whatsapp_read_up_to': newest.message_id})
+
+
+class MailChannelPartner(models.Model):
+    _inherit = 'mail.channel.partner'
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        memberships = super().create(vals_list)
+        for membership in memberships:
+            membership.channel_id._whatsapp_check_members(membership.partner_id)
+        return memberships
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {'channel_id', 'partner_id'} & set(vals):
+            for membership in self:
+                membership.channel_id._whatsapp_check_members(membership.partner_id)
+        return result

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-from odoo import api, models
+from odoo import api, fields, models
 
 # Changes to a user that change which WhatsApp accounts they may read (the user form writes
 # its group checkboxes as in_group_<id> / sel_groups_<ids> before turning them into groups_id).
@@ -13,6 +13,10 @@ def changes_access(vals):
 
 class ResUsers(models.Model):
     _inherit = 'res.users'
+
+    whatsapp_last_configuration_id = fields.Many2one(
+        'whatsapp.configuration', string='Last WhatsApp Account', ondelete='set null', copy=False,
+        help='The account this user last sent from successfully: the send wizard proposes it.')
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -341,6 +341,18 @@ class WhatsappConfiguration(models.Model):
             and (not self.company_id or self.company_id in user.company_ids))
         return users.mapped('partner_id')
 
+    def _discuss_allowed_partners(self):
+        """Partners who may be in this account's Discuss channels: its members
+        (:meth:`_discuss_member_partners`), WhatsApp managers of its company (they read every
+        account) and the system (OdooBot), which creates the channels."""
+        self.ensure_one()
+        manager = self.env.ref('whatsapp_integration.group_whatsapp_manager')
+        managers = manager.sudo().users.filtered(
+            lambda user: user.active and not user.share
+            and (not self.company_id or self.company_id in user.company_ids))
+        return self._discuss_member_partners() | managers.mapped('partner_id') \
+            | self.env['res.users'].sudo().browse(SUPERUSER_ID).partner_id
+
     @api.model
     def _sync_all_discuss_members(self, users=None):
         """After a change to users or groups: every account with Discuss channels, for ``users``."""

@@ -8,6 +8,7 @@ from odoo import _, api, fields, models
 from odoo.tools import plaintext2html
 
 from .. import providers
+from .error_messages import explain
 from .local_time import local_time_text
 from .whatsapp_sync_mixin import to_naive_utc
 
@@ -96,6 +97,10 @@ class WhatsappMessage(models.Model):
         string='Edited At', readonly=True, copy=False,
         help='When the text shown was edited on WhatsApp: a later delivery of the original, or an '
              'older edit, does not replace it.')
+    error_detail = fields.Text(string='Technical Details', help='What the provider said, for whoever debugs.')
+    sent_by_id = fields.Many2one('res.users', string='Sent By', ondelete='set null', readonly=True,
+                                 help='The Odoo user who sent it from Odoo (empty: written on the phone, or '
+                                      'received).')
     chatter_posted = fields.Boolean(help='Already posted on the partner\'s chatter.')
     contact_id = fields.Many2one('whatsapp.contact', string='Contact', ondelete='set null', index=True)
     group_id = fields.Many2one('whatsapp.group', string='Group', ondelete='set null', index=True)
@@ -220,6 +225,7 @@ class WhatsappMessage(models.Model):
             'contact_id': contact_id,
             'group_id': group_id,
             'quoted_message_id': quoted_id or False,
+            'sent_by_id': self.env.uid,
         }
         if media:
             vals.update({'media_file_name': media[1], 'media_mime_type': media[2], 'media_file_size': len(media[0])})
@@ -239,7 +245,9 @@ class WhatsappMessage(models.Model):
                     result = self.env['whatsapp.provider.call'].sudo()._call_once(once_key, send)
                 else:
                     result = send()
-            except (providers.ProviderError, ValueError) as exc:
+            except providers.ProviderError as exc:
+                error, vals['error_detail'] = self._send_error(exc)
+            except ValueError as exc:
                 error = str(exc)
         if error:
             vals.update({'message_id': 'failed-%s' % uuid.uuid4().hex, 'status': 'failed', 'error_message': error})
@@ -259,6 +267,15 @@ class WhatsappMessage(models.Model):
                     contact_id=contact_id, group_id=group_id)
                 self._upsert([caption_vals])
         return vals, error
+
+    @api.model
+    def _send_error(self, error):
+        """``(sentence, technical detail)`` of a refused send: what happened and what to do in plain
+        words; a refusal of this one message (a 4xx other than the token) says the provider's reason."""
+        if error.reason == 'rejected':
+            words = getattr(error, 'provider_text', None) or getattr(error, 'message', None) or str(error)
+            return _('The provider refused to send it: %s') % words, str(error)
+        return explain(self.env, error)
 
     def write(self, vals):
         if 'from_me' in vals and 'direction' not in vals:

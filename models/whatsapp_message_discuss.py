@@ -38,6 +38,20 @@ class WhatsappMessage(models.Model):
     mail_message_id = fields.Many2one('mail.message', string='Posted in Discuss', ondelete='set null',
                                       index=True, copy=False, readonly=True)
 
+    @api.model
+    def _upsert(self, vals_list, update=True, create=True):
+        """A message sent from Odoo (the send wizard, a template, the outbox) is posted in its
+        chat's channel as it is stored, by who sent it; one written in the channel is there already."""
+        by_key, stats = super()._upsert(vals_list, update=update, create=create)
+        if stats.created and not self.env.context.get('whatsapp_posted_already'):
+            created = set(stats.changed_ids[:stats.created])
+            sent = self.browse([
+                record.id for vals in vals_list if vals.get('sent_by_id') and vals.get('status') != 'failed'
+                for record in [by_key.get((vals.get('configuration_id'), vals.get('message_id')))]
+                if record and record.id in created])
+            sent._discuss_candidates()._post_in_channels()
+        return by_key, stats
+
     def _discuss_candidates(self):
         """The messages of ``self`` that belong in Discuss now."""
         def wanted(message):
@@ -145,13 +159,15 @@ class WhatsappMessage(models.Model):
     def _post_in(self, channel, parent=None):
         """Post this message in ``channel`` as its sender; return the mail.message."""
         self.ensure_one()
-        author = self.contact_id.partner_id if not self.from_me else self.env['res.partner']
+        author = self.sudo().sent_by_id.partner_id if self.from_me else self.contact_id.partner_id
         name = self._sender_label()
         values = {
             'body': self._discuss_body(),
             'message_type': 'comment',
             'subtype_xmlid': 'mail.mt_comment',
             'attachment_ids': [self.attachment_id.id] if self.attachment_id else [],
+            # its WhatsApp time, also when it comes in later (Open Conversation)
+            'date': self.message_date,
         }
         if parent:
             values['parent_id'] = parent.id
@@ -186,10 +202,7 @@ class WhatsappMessage(models.Model):
         html = Markup('')
         quoted = self._quoted_message()
         if quoted and self.message_type != 'reaction':
-            text = quoted.body or dict(MESSAGE_TYPE_SELECTION).get(quoted.message_type, '')
-            if len(text) > QUOTE_LENGTH:
-                text = text[:QUOTE_LENGTH] + '\u2026'
-            html += Markup('<div class="o_whatsapp_quote"><b>%s</b>: %s</div>') % (quoted._sender_label(), text)
+            html += quoted._quote_html()
         if self.body:
             html += Markup(plaintext2html(self.body))  # it escapes the text itself
             if self.message_type == 'poll' and self.poll_results:
@@ -204,6 +217,13 @@ class WhatsappMessage(models.Model):
                 % attachment.id
         return html
 
+    def _quote_html(self):
+        """This message as a reply shows it above its own text."""
+        text = self.body or dict(MESSAGE_TYPE_SELECTION).get(self.message_type, '')
+        if len(text) > QUOTE_LENGTH:
+            text = text[:QUOTE_LENGTH] + '\u2026'
+        return Markup('<div class="o_whatsapp_quote"><b>%s</b>: %s</div>') % (self._sender_label(), text)
+
     def _quoted_message(self):
         if not self.quoted_message_id:
             return self.browse()
@@ -212,6 +232,8 @@ class WhatsappMessage(models.Model):
 
     def _sender_label(self):
         """Who wrote this message, as a person reads it."""
+        if self.from_me and self.sudo().sent_by_id:
+            return self.sudo().sent_by_id.name
         if self.from_me:
             return _('%s (from the phone)') % self.configuration_id.name
         return (self.contact_id.partner_id.name or self.sender_name or self.contact_id.name or self.contact_id.pushname
@@ -273,14 +295,15 @@ class WhatsappMessage(models.Model):
             raise ChannelCreatedMeanwhile('WhatsApp chat %s of account %s: its Discuss channel is being created'
                                           % (chat_id, configuration.id))
         if self.env.user.partner_id not in channel.channel_partner_ids:
-            channel.sudo().write({'channel_partner_ids': [(4, self.env.user.partner_id.id)]})
+            # a membership as Discuss's join makes it (pinned in the sidebar)
+            channel.sudo().write({'channel_last_seen_partner_ids': [(0, 0, {'partner_id': self.env.user.partner_id.id})]})
         recent = self.sudo().search([('configuration_id', '=', configuration.id), ('chat_id', '=', chat_id),
                                      ('message_type', '!=', 'system')],
                                     order='message_date desc, id desc', limit=BACKFILL_MESSAGES)
         recent.filtered(lambda message: not message.mail_message_id)._post_in_channels()
         return {
             'type': 'ir.actions.client',
-            'tag': 'mail.discuss',
+            'tag': 'mail.widgets.discuss',
             'name': _('Discuss'),
             'context': {'active_id': 'mail.channel_%d' % channel.id},
             'params': {'default_active_id': 'mail.channel_%d' % channel.id},

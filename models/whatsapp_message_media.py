@@ -139,6 +139,7 @@ class WhatsappMessage(models.Model):
             'name': name, 'raw': data, 'mimetype': safe_mimetype(mimetype, name),
             'res_model': self._name, 'res_id': self[0].id})
         self.sudo().write({'attachment_id': attachment.id, 'media_state': 'downloaded'})
+        self._media_downloaded()
 
     # ------------------------------------------------------------------
     # One click

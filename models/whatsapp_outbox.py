@@ -159,6 +159,7 @@ class WhatsappOutbox(models.Model):
             # the ledger: this row's send started in a worker that died before knowing its outcome
             self.write({'state': 'unknown', 'error': str(unknown)[:250]})
             return
+        vals['sent_by_id'] = self.create_uid.id  # who queued it, not the scheduled action that sends it
         by_key, _stats = Message._upsert([vals])
         record = next(iter(by_key.values()), None)
         self.write({'state': 'failed' if error else 'sent', 'error': (error or '')[:250] or False,

@@ -155,6 +155,14 @@ class WhatsappTemplate(models.Model):
         records.check_access_rule('read')
         return self._render_field('body', records.ids)
 
+    def _render_text(self, text, records):
+        """{record id: ``text`` rendered for it}, like the body (``text``: the body as the sender
+        edited it), as the current user, who must be able to read the records."""
+        self.ensure_one()
+        records.check_access_rights('read')
+        records.check_access_rule('read')
+        return self._render_template(text, records._name, records.ids)
+
     def _recipient_of(self, record):
         """``(label, +E.164 or None, partner or empty)`` of the record's recipient."""
         self.ensure_one()

@@ -310,7 +310,9 @@ class HttpTransport(object):
         if status >= 500:
             tries = ' after %d attempts' % (attempt + 1) if attempt else ''
             raise TransientError('%s%s' % (message, tries), status)
-        raise RequestRejectedError(message, status)
+        error = RequestRejectedError(message, status)
+        error.provider_text = detail  # the provider's own reason, without the request
+        raise error
 
     def _decode_success(self, where, status, body, expect):
         if not body or not body.strip():

@@ -27,3 +27,6 @@ from . import test_statuses_and_health
 from . import test_message_shapes
 from . import test_hidden_numbers
 from . import test_paging
+from . import test_browser_forms
+from . import test_browser_tours
+from . import test_chat_membership

@@ -2,6 +2,7 @@
 import base64
 import logging
 import mimetypes
+import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -11,6 +12,9 @@ from .. import providers
 from ..providers.parsing import guess_media_type
 
 _logger = logging.getLogger(__name__)
+
+#: a template placeholder left in a text: ``${...}`` (Odoo 14 templates) or ``{{...}}``
+PLACEHOLDER = re.compile(r'\$\{.*?\}|\{\{.*?\}\}', re.DOTALL)
 
 
 class WhatsappSendMessage(models.TransientModel):
@@ -43,13 +47,27 @@ class WhatsappSendMessage(models.TransientModel):
 
     @api.model
     def _default_configuration(self):
-        """The account of the contacts or groups the wizard was opened on, else the user's first."""
+        """The account of the contacts or groups the wizard was opened on; else the account its
+        partners are known on; else the account the user last sent from that works; else the
+        user's first working account (one whose token the provider refuses comes last)."""
         context = self.env.context
         for model, key in (('whatsapp.contact', 'default_contact_ids'), ('whatsapp.group', 'default_group_ids')):
             ids = context.get(key) or (context.get('active_ids') if context.get('active_model') == model else None)
             if ids:
                 return self.env[model].browse(ids[:1]).configuration_id
-        return self.env['whatsapp.configuration'].search([], limit=1)
+        Configuration = self.env['whatsapp.configuration']
+        partner_ids = context.get('default_partner_ids') or (
+            context.get('active_ids') if context.get('active_model') == 'res.partner' else None)
+        if partner_ids:
+            known = self.env['whatsapp.contact'].search([('partner_id', 'in', partner_ids)]).mapped('configuration_id')
+            known = known.sorted(lambda account: account.connection_state != 'connected')
+            if known:
+                return known[:1]
+        accounts = Configuration.search([])
+        last = self.env.user.sudo().whatsapp_last_configuration_id
+        if last in accounts and last.connection_state == 'connected':
+            return last
+        return accounts.sorted(lambda account: account.connection_state == 'error')[:1]
 
     @api.model
     def default_get(self, fields_list):
@@ -186,6 +204,40 @@ class WhatsappSendMessage(models.TransientModel):
             raise UserError(_('Choose at least one recipient.'))
         return recipients
 
+    def _rendered_texts(self, recipients):
+        """{send target: text} when the text has template placeholders, rendered for each
+        recipient's partner; a placeholder never reaches anyone: without a partner to fill
+        it from (a group, a typed number) the send is refused."""
+        if not PLACEHOLDER.search(self.body or ''):
+            return {}
+        template = self.template_id
+        partners = {}
+        for partner in self.partner_ids:
+            if partner.whatsapp_phone:
+                partners[partner.whatsapp_phone] = partner
+        for contact in self.contact_ids:
+            if contact.partner_id:
+                partners[contact.contact_id] = contact.partner_id
+        unfilled = [label for label, target, _contact, _group, refusal in recipients
+                    if not refusal and target not in partners]
+        placeholder = PLACEHOLDER.search(self.body).group(0)
+        if not template or template.model != 'res.partner':
+            raise UserError(_('The message still has a placeholder, %s: replace it with the text to send, or send '
+                              'the template from the Action menu of its records.') % placeholder)
+        if unfilled:
+            raise UserError(_('The message has placeholders such as %(placeholder)s, filled only for recipients '
+                              'who are contacts (partners); not for %(recipients)s. Send them the text without '
+                              'placeholders.') % {'placeholder': placeholder, 'recipients': ', '.join(unfilled)})
+        records = self.env['res.partner'].union(*partners.values())
+        rendered = template._render_text(self.body, records)
+        return {target: rendered[partner.id] for target, partner in partners.items()}
+
+    def _remember_account(self, configuration, vals_list):
+        """The account a send went out through, for the next wizard of this user."""
+        if any(vals.get('status') != 'failed' for vals in vals_list) and \
+                self.env.user.sudo().whatsapp_last_configuration_id != configuration:
+            self.env.user.sudo().write({'whatsapp_last_configuration_id': configuration.id})
+
     def _media(self):
         """File bytes, name, MIME type and message type of the attachment, if any."""
         if not self.attachment:
@@ -210,13 +262,18 @@ class WhatsappSendMessage(models.TransientModel):
                     'template': self.template_id.name, 'model': records._description})
             # one message per record, rendered for it (the text typed here replaces it for one record)
             bodies = {records.id: self.body or ''} if len(records) == 1 else None
-            lines, _counts = self.template_id._send_or_queue(
+            if bodies and PLACEHOLDER.search(bodies[records.id]):
+                bodies = self.template_id._render_text(bodies[records.id], records)
+            lines, counts = self.template_id._send_or_queue(
                 records, configuration, bodies=bodies, once_prefix='send:%d' % self.id)
+            if counts.get('sent') or counts.get('queued'):
+                self._remember_account(configuration, [{'status': 'sent'}])
             return self._show_result(_('Send Result'), '\n'.join(lines))
         media = self._media()
         if not media and not (self.body or '').strip():
             raise UserError(_('Write a message or attach a file.'))
         recipients = self._recipients()
+        texts = self._rendered_texts(recipients)
         configuration = configuration.sudo()
         client = configuration._make_provider_client()
         Message = self.env['whatsapp.message'].sudo()
@@ -224,7 +281,8 @@ class WhatsappSendMessage(models.TransientModel):
         vals_list = []
         for label, target, contact_id, group_id, refusal in recipients:
             vals, error = Message._send_vals(
-                configuration, client, target, body=self.body, media=media, contact_id=contact_id,
+                configuration, client, target, body=texts.get(target, self.body), media=media,
+                contact_id=contact_id,
                 group_id=group_id, refusal=refusal, once_key='send:%d:%s' % (self.id, target))
             if error:
                 lines.append(_('%(recipient)s: failed (%(reason)s)') % {'recipient': label, 'reason': error})
@@ -232,6 +290,7 @@ class WhatsappSendMessage(models.TransientModel):
                 lines.append(_('%(recipient)s: sent') % {'recipient': label})
             vals_list.append(vals)
         by_key, _stats = Message._upsert(vals_list)
+        self._remember_account(configuration, vals_list)
         if media:
             Message.browse([record.id for record in by_key.values()])._keep_sent_file(media)
         return self._show_result(_('Send Result'), '\n'.join(lines),

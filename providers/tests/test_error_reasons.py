@@ -69,3 +69,13 @@ def test_every_error_class_has_a_known_reason(server, sleeps):
     for error_class in (AuthenticationError, BadPayloadError, ConfigurationError, NotFoundError,
                         RateLimitedError, RequestRejectedError, TransientError):
         assert error_class('x').reason in REASONS
+
+
+def test_a_refused_request_keeps_the_providers_own_reason(server, sleeps):
+    server.route('POST', '/messages/text', Reply(400, {'error': {'message': 'Recipient is not on WhatsApp'}}))
+    client = WhapiClient(TOKEN, base_url=server.base_url, sleep=sleeps.append, max_retries=0)
+    with pytest.raises(RequestRejectedError) as info:
+        client.send_text('34600000001', 'Hi')
+    assert 'Recipient is not on WhatsApp' in info.value.provider_text
+    assert '/messages' not in info.value.provider_text  # the request is in str(), for whoever debugs
+    assert '/messages/text' in str(info.value)
