@@ -75,8 +75,6 @@ class Group:
     members: Optional[List[Member]] = None
     # members the provider listed but that could not be read
     skipped: List['Skipped'] = field(default_factory=list)
-    # how many participants the group listing says it has (Wassenger ``totalParticipants``)
-    participant_count: Optional[int] = None
 
 
 @dataclass

@@ -194,7 +194,7 @@ class WassengerClient(HttpClientMixin, ProviderClient):
 
     # -- pagination ------------------------------------------------------------------
 
-    def _iter_numbered_pages(self, path, params=None, page_size=None, paged=True, expected=None):
+    def _iter_numbered_pages(self, path, params=None, page_size=None, paged=True):
         """Yield the raw bare-array pages of a page/size listing, page 0 first.
 
         The listing gives no total and a server may cut ``size`` without a word,
@@ -205,12 +205,6 @@ class WassengerClient(HttpClientMixin, ProviderClient):
         ``concurrency`` at a time ahead (at most that many requests past the
         last page); after a short one, page 1 alone first, so a listing that
         fits in one page costs one request more, not ``concurrency``.
-
-        ``expected``: how many items the provider itself says the listing holds (a
-        group's ``totalParticipants`` in the listing read moments ago): once that many
-        are read, the empty page that would confirm the end is not asked for (one
-        request less per group). If people joined in those moments, they are read at
-        the group's next read.
         """
         size = page_size or self.page_size
 
@@ -222,7 +216,6 @@ class WassengerClient(HttpClientMixin, ProviderClient):
         page_number, items = 0, fetch(0)
         ahead = None
         previous = None
-        read = 0
         try:
             while items:
                 fingerprint = [_item_id(item) if isinstance(item, dict) else repr(item) for item in items]
@@ -233,9 +226,6 @@ class WassengerClient(HttpClientMixin, ProviderClient):
                     return
                 previous = fingerprint
                 yield items
-                read += len(items)
-                if expected and read >= expected:
-                    return
                 if ahead is None and (page_number > 0 or len(items) >= size):
                     ahead = fetch_ordered(fetch, itertools.count(page_number + 1), self.concurrency)
                 if ahead is None:
@@ -300,9 +290,8 @@ class WassengerClient(HttpClientMixin, ProviderClient):
         """
         key = _group_key(group_id)
         path = '/chat/%s/chats/%s/participants' % (self._device(), path_segment(key))
-        listed = self._group_index.get(key)
-        participants = [participant for items in self._iter_numbered_pages(
-            path, paged=False, expected=listed.participant_count if listed else None) for participant in items]
+        participants = [participant for items in self._iter_numbered_pages(path, paged=False)
+                        for participant in items]
         group = self._describe_group(key)
         group.members = []
         group.skipped = []
@@ -865,7 +854,6 @@ def parse_group(item):
         description=as_text(item.get('description')),
         invite_code=as_text(item.get('inviteCode')),
         created_at=parse_time(item.get('createdAt')),
-        participant_count=as_int(item.get('totalParticipants')),
     )
 
 

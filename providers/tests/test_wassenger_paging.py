@@ -99,25 +99,6 @@ def test_participants_whole_through_a_capping_server(server, sleeps, cap, settin
     assert [m.role for m in group.members[:3]] == ['superadmin', 'admin', 'member']
 
 
-@pytest.mark.parametrize('cap', CAPS)
-def test_participants_end_at_the_count_the_group_listing_gives(server, sleeps, cap):
-    """chatGroup.totalParticipants (S2), read moments before: once that many are read,
-    the empty page that would confirm the end is not asked for; a listing that says
-    more than there are (someone left since) reads on to the empty page."""
-    members = [{'wid': person(n)} for n in range(173)]
-    server.route('GET', '/chat/%s/chats/%s/participants' % (DEVICE, GID), wassenger_pages(members, cap))
-    holding = -(-173 // min(cap, 500))  # pages holding the 173
-    for listed, asked_for in ((173, holding), (180, holding + 1)):
-        server.route('GET', '/devices/%s/groups' % DEVICE, wassenger_pages(
-            [{'wid': GID, 'kind': 'group', 'name': 'Team', 'totalParticipants': listed}], 500))
-        client = client_for(server, sleeps, page_size=500, concurrency=1)
-        list(client.iter_groups())
-        before = len(server.calls('GET', '/chat/.*/participants'))
-        group = client.get_group(GID)
-        assert len(group.members) == 173
-        assert len(server.calls('GET', '/chat/.*/participants')) - before == asked_for
-
-
 def test_participants_as_one_whole_array(server, sleeps, caplog):
     """The other reading: the endpoint ignores page/size and answers every participant."""
     members = [{'wid': person(n)} for n in range(73)]
