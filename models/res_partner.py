@@ -36,12 +36,21 @@ class ResPartner(models.Model):
     def create(self, vals_list):
         partners = super().create(vals_list)
         partners._link_whatsapp_contacts()
+        for partner, vals in zip(partners, vals_list):
+            if vals.get('channel_ids'):
+                partner.sudo().channel_ids._whatsapp_check_members(partner)
         return partners
 
     def write(self, vals):
+        # ``channel_ids`` writes Discuss's membership table directly, past mail.channel's own
+        # checks: a WhatsApp chat's channel admits only people who may read its account
+        before = {partner.id: partner.sudo().channel_ids for partner in self} if vals.get('channel_ids') else None
         result = super().write(vals)
         if {'mobile', 'phone', 'country_id'} & set(vals):
             self._link_whatsapp_contacts()
+        if before is not None:
+            for partner in self:
+                (partner.sudo().channel_ids - before[partner.id])._whatsapp_check_members(partner)
         return result
 
     def _link_whatsapp_contacts(self):

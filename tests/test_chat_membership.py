@@ -16,7 +16,9 @@ class TestChatMembership(WhatsappCase):
     def setUp(self):
         super().setUp()
         self.user_a, self.user_b = self.account_users('members')
-        self.clerk = new_test_user(self.env, login='members_clerk', groups='base.group_user', name='Nosy Clerk')
+        # an employee as Odoo creates them by default: Contact Creation included (base.default_user)
+        self.clerk = new_test_user(self.env, login='members_clerk', groups='base.group_user,base.group_partner_manager',
+                                   name='Nosy Clerk')
         self.config_a.discuss_enabled = True
         self.remote_a.messages.append(Message(
             message_id='in-members-1', chat_id=ANA, chat_type='contact', sender_id=ANA, sender_name='Ana',
@@ -57,6 +59,20 @@ class TestChatMembership(WhatsappCase):
                                                             ('res_id', '=', self.channel.id),
                                                             ('partner_id', '=', clerk.id)]))
         self.assertOutside(self.clerk)
+
+    def test_a_partner_cannot_put_itself_in_a_chat(self):
+        # res.partner.channel_ids writes the same membership table, without mail.channel's hooks;
+        # any employee may edit their own contact
+        mine = self.clerk.partner_id.with_user(self.clerk)
+        self.assertRefused(mine.write, {'channel_ids': [(4, self.channel.id)]})
+        self.assertRefused(mine.write, {'channel_ids': [(6, 0, [self.channel.id])]})
+        self.assertRefused(self.env['res.partner'].with_user(self.clerk).create,
+                           {'name': 'Sneaky', 'channel_ids': [(4, self.channel.id)]})
+        self.assertOutside(self.clerk)
+        # a partner who may read the account keeps Odoo's behaviour
+        manager = new_test_user(self.env, login='members_manager2', groups='whatsapp_integration.group_whatsapp_manager')
+        manager.partner_id.write({'channel_ids': [(4, self.channel.id)]})
+        self.assertIn(manager.partner_id, self.channel.channel_partner_ids)
 
     def test_invite_offers_only_who_may_read_the_account(self):
         manager = new_test_user(self.env, login='members_manager', name='Maria Manager',
