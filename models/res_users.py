@@ -16,6 +16,7 @@ class ResUsers(models.Model):
 
     whatsapp_last_configuration_id = fields.Many2one(
         'whatsapp.configuration', string='Last WhatsApp Account', ondelete='set null', copy=False,
+        groups='base.group_system',
         help='The account this user last sent from successfully: the send wizard proposes it.')
 
     @api.model_create_multi

@@ -105,8 +105,9 @@ class WhatsappConfiguration(models.Model):
     webhook_secret = fields.Char(
         groups='whatsapp_integration.group_whatsapp_manager', copy=False,
         compute='_compute_credentials', inverse='_inverse_webhook_secret', search='_search_webhook_secret',
-        help='Authenticates the provider\'s calls: the WHAPI custom header value, or the Wassenger '
-             'signing secret. Filled by Register Webhook.')
+        help='Authenticates the provider\'s calls: the WHAPI custom header value (filled by Register '
+             'Webhook), or the Wassenger signing secret (paste it from Wassenger when its deliveries are '
+             'signed).')
     webhook_url = fields.Char(string='Webhook URL', compute='_compute_webhook_url', groups='whatsapp_integration.group_whatsapp_manager')
     webhook_authentication = fields.Selection(
         [('url_key', 'URL key only (deliveries not signed)'), ('signature', 'URL key and signature')],

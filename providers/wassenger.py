@@ -57,7 +57,7 @@ _QUEUE_STATUSES = {'invalid': 'failed', 'removed': 'failed', 'expired': 'failed'
                    'failed': 'failed', 'queued': 'pending', 'processing': 'pending',
                    'processed': 'sent'}
 #: header carrying ``sha256=<hex HMAC-SHA256 of the raw body keyed with the secret>``
-#: (S1 only, unconfirmed by the spec); webhooks.verify_webhook checks it
+#: (S1 only, unconfirmed by the spec); webhooks.webhook_signature checks it
 WASSENGER_SIGNATURE_HEADER = 'X-Wassenger-Signature'
 # Events our webhook asks for: everything webhooks.parse_webhook reads (S2's names).
 # ``message:out:failed``: a queued send that failed (invalid number or media, retries

@@ -61,7 +61,7 @@ _TYPE_ALIASES = {'short': 'video'}
 _MEDIA_TYPES = ('image', 'video', 'gif', 'short', 'audio', 'voice', 'document', 'sticker')
 
 #: WHAPI does not sign callbacks: our secret travels in this header, which
-#: register_webhook asks WHAPI to add to every callback (webhooks.verify_webhook checks it).
+#: register_webhook asks WHAPI to add to every callback (webhooks.webhook_signature checks it).
 WHAPI_SECRET_HEADER = 'X-Odoo-Webhook-Secret'
 # Callbacks our webhook asks for: everything webhooks.parse_webhook reads.
 WEBHOOK_EVENTS = (
@@ -305,7 +305,12 @@ class WhapiClient(HttpClientMixin, ProviderClient):
         except (NotFoundError, RequestRejectedError, BadPayloadError, TransientError) as exc:
             _logger.info('WHAPI: hidden number %s not resolved (%s)', lid, exc)
             return None
-        return _phone_in_reply(reply)
+        phone = _phone_in_reply(reply)
+        if phone is not None and phone == lid.split('@')[0]:
+            # the hidden id's own digits are no phone number (an undocumented reply read wrongly)
+            _logger.info('WHAPI: hidden number %s answered with its own digits; not resolved', lid)
+            return None
+        return phone
 
     # -- messages -------------------------------------------------------------------
 

@@ -135,8 +135,10 @@ def test_whapi_ids_reply_readings(server, sleeps):
     server.route('GET', '/contacts/ids/3333333@lid', Reply(200, '34600111444'))
     server.route('GET', '/contacts/ids/4444444@lid', {'id': '4444444@lid'})
     server.route('GET', '/contacts/ids/5555555@lid', Reply(400, {'error': {'code': 400, 'message': 'bad'}}))
+    # the hidden id's own digits as a bare id: not a phone number (merging on it could not be undone)
+    server.route('GET', '/contacts/ids/215134817280082@lid', {'id': '215134817280082'})
     assert client.resolve_hidden_numbers(['1111111@lid', '2222222@lid', '3333333@lid', '4444444@lid',
-                                          '5555555@lid', '34600111555']) == {
+                                          '5555555@lid', '215134817280082@lid', '34600111555']) == {
         '1111111@lid': '34600111222', '2222222@lid': '34600111333', '3333333@lid': '34600111444'}
 
 
