@@ -14,6 +14,9 @@ from .whatsapp_sync_mixin import to_naive_utc
 
 _logger = logging.getLogger(__name__)
 
+#: the time given to an edit the provider did not date: older than any dated one
+UNTIMED_EDIT = datetime.datetime(1970, 1, 1)
+
 MESSAGE_TYPE_SELECTION = [
     ('text', 'Text'), ('link_preview', 'Link'), ('image', 'Image'), ('video', 'Video'),
     ('gif', 'GIF'), ('audio', 'Audio'), ('voice', 'Voice Note'), ('document', 'Document'),
@@ -313,11 +316,11 @@ class WhatsappMessage(models.Model):
         edits = self._events_to_apply(configuration, [edit for edit in edits if edit.body is not None], keep_missing)
         if not edits:
             return 0
-        now = fields.Datetime.now()
-        # the newest edit wins, whatever order the provider delivers them in
+        # the newest edit wins, whatever order the provider delivers them in; one whose time
+        # the provider did not give counts as the oldest (any timed edit wins over it)
         newest = {}
         for edit in edits:
-            at = to_naive_utc(edit.timestamp) if edit.timestamp else now
+            at = to_naive_utc(edit.timestamp) if edit.timestamp else UNTIMED_EDIT
             if edit.message_id not in newest or at >= newest[edit.message_id][0]:
                 newest[edit.message_id] = (at, edit.body)
         self.flush(['edited_at'])

@@ -34,7 +34,8 @@ class WhatsappMessageEvent(models.Model):
     recipient_id = fields.Char()
     error = fields.Text()
     alt_message_id = fields.Char()
-    event_time = fields.Char(help='When a vote was cast (ISO 8601, UTC): the last vote of a voter counts.')
+    event_time = fields.Char(help='When a vote was cast or a text edited (ISO 8601, UTC): the last vote of a '
+                                  'voter, and the newest edit, count.')
 
     @api.model
     def _keep(self, configuration, events):
@@ -45,7 +46,9 @@ class WhatsappMessageEvent(models.Model):
                 vals = {'kind': 'status', 'status': event.status, 'recipient_id': event.recipient_id,
                         'error': event.error, 'alt_message_id': event.alt_message_id}
             elif isinstance(event, providers.MessageEdit):
-                vals = {'kind': 'edit', 'body': event.body, 'chat_id': event.chat_id, 'sender_id': event.sender_id}
+                # the edit's time orders it against the message's other edits (the newest wins)
+                vals = {'kind': 'edit', 'body': event.body, 'chat_id': event.chat_id, 'sender_id': event.sender_id,
+                        'event_time': event.timestamp.isoformat() if event.timestamp else None}
             elif isinstance(event, providers.PollVote):
                 # the vote's time orders it against later votes of the same voter
                 vals = {'kind': 'vote', 'body': json.dumps(list(event.options)), 'chat_id': event.chat_id,
@@ -87,7 +90,8 @@ class WhatsappMessageEvent(models.Model):
             error=event.error or None, alt_message_id=event.alt_message_id or None)
             for event in pending if event.kind == 'status']
         edits = [providers.MessageEdit(message_id=event.message_id, body=event.body or None,
-                                       chat_id=event.chat_id or None, sender_id=event.sender_id or None)
+                                       chat_id=event.chat_id or None, sender_id=event.sender_id or None,
+                                       timestamp=_vote_time(event.event_time))
                  for event in pending if event.kind == 'edit']
         deletions = [providers.MessageDeletion(message_id=event.message_id, chat_id=event.chat_id or None,
                                                sender_id=event.sender_id or None)

@@ -56,6 +56,14 @@ class TestEventsBeforeMessageWebhook(WebhookCase):
              'changes': ['text']}]))
         self.assertEqual(self._message('in-5').body, 'fixed again')
 
+    def test_early_edits_keep_their_time_the_newest_wins(self):
+        for serial, (edited_at, text) in enumerate(((1767225900, 'second fix'), (1767225700, 'first fix'))):
+            self._post_whapi(whapi('messages', 'patch', messages_updates=[
+                {'id': 'in-6', 'trigger': {'timestamp': edited_at}, 'before_update': whapi_text('in-6', ANA, 'typo'),
+                 'after_update': whapi_text('in-6', ANA, text), 'changes': ['text']}]))
+        self._post_whapi(whapi('messages', 'post', messages=[whapi_text('in-6', ANA, 'typo')]))
+        self.assertEqual(self._message('in-6').body, 'second fix', 'the newest edit, not the last delivered')
+
     def test_an_early_edit_from_another_chat_is_not_applied(self):
         eve = '34600000666@s.whatsapp.net'
         self._post_whapi(whapi('messages', 'patch', messages_updates=[
