@@ -243,6 +243,8 @@ class WhatsappSyncServiceAccount(models.Model):
         """Why a scheduled run leaves this account alone, or None."""
         if configuration.connection_state == 'draft':
             return _('Not connected yet: open the account and click Test Connection.')
+        if configuration.connection_state == 'disconnected' and self._back_online(configuration):
+            return None
         if configuration.connection_state == 'disconnected':
             return _('Skipped: the provider reports the WhatsApp session disconnected (%s). Syncs resume when it '
                      'reports the session connected, or after Test Connection.') % (
@@ -251,6 +253,21 @@ class WhatsappSyncServiceAccount(models.Model):
             return _('Skipped until the connection works again (%s). Fix the account, then click '
                      'Test Connection.') % (configuration.connection_message or _('last test failed'))
         return None
+
+    @api.model
+    def _back_online(self, configuration):
+        """Ask the provider whether a session it reported down is up again: the webhook
+        saying so may have been lost, and the scheduled syncs must not wait for ever.
+        One cheap call per scheduled run of a disconnected account."""
+        try:
+            info = configuration._make_provider_client().check_connection()
+        except providers.ProviderError as error:
+            _logger.info('WhatsApp account %s still unreachable: %s', configuration.id, error)
+            return False
+        if not info.connected:
+            return False
+        configuration.sudo()._apply_health(providers.AccountHealth(connected=True, reason='online', status=info.status))
+        return True
 
     def _store_page(self, log, page, store, refused=None):
         """Store one provider page, count it and its skipped items.

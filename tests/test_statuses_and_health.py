@@ -3,6 +3,7 @@
 health from the provider, and WHAPI media captions."""
 import base64
 import datetime
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import new_test_user, tagged
@@ -10,7 +11,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.whatsapp_integration import providers
 
-from .common import WhatsappCase
+from .common import FakeAccount, FakeProviderClient, WhatsappCase
 from .fake_provider_server import FakeAccount as FakeRemote
 from .test_webhooks import CONTROLLER_LOGGER, WebhookCase
 
@@ -148,11 +149,21 @@ class TestAccountHealth(WebhookCase):
         self.assertEqual(self.wassenger.connection_state, 'draft')
         self.assertFalse(chats_of(self.manager.partner_id))
 
-    def test_scheduled_sync_waits_while_disconnected(self):
+    def test_scheduled_sync_waits_while_disconnected_and_asks_if_it_came_back(self):
+        remote = FakeAccount()
+        patcher = patch.object(type(self.env['whatsapp.configuration']), '_make_provider_client',
+                               lambda configuration: FakeProviderClient(remote))
+        patcher.start()
+        self.addCleanup(patcher.stop)
         self._whapi_health(user_method='delete')
         service = self.env['whatsapp.sync.service']
-        reason = service._not_ready_reason(self.whapi)
-        self.assertIn('disconnected', reason)
+        remote.fail_with = providers.AuthenticationError('need channel authorization (HTTP 401)')
+        self.assertIn('disconnected', service._not_ready_reason(self.whapi))
+        # the 'back online' event was lost: the scheduled run asks the provider, which says connected
+        remote.fail_with = None
+        self.assertIsNone(service._not_ready_reason(self.whapi))
+        self.assertEqual(self.whapi.connection_state, 'connected')
+        self.assertTrue(any('connected again' in body for body in chats_of(self.manager.partner_id)))
 
 
 @tagged('post_install', '-at_install')
