@@ -544,9 +544,7 @@ def first_sync(registry):
     from odoo import SUPERUSER_ID, api
 
     with registry.cursor() as cr:
-        # the scheduled action's context: the run commits page by page and its logs say "Scheduled"
-        api.Environment(cr, SUPERUSER_ID, {'whatsapp_sync_commit': True})[
-            'whatsapp.sync.service'].cron_sync_all_data(message_limit=0)
+        api.Environment(cr, SUPERUSER_ID, {})['whatsapp.sync.service'].cron_sync_all_data(message_limit=0)
 
 
 __all__ = ['DemoAccount', 'demo_accounts', 'configure', 'register_webhook', 'first_sync', 'live_conversations',
