@@ -204,6 +204,15 @@ class FakeAccount(object):
     def contact_key(self, index):
         return '346%02d%06d' % (self.seed % 100, index)
 
+    def _pushname(self, person):
+        """The profile name a message from ``person`` carries: the contact's own, else a
+        stranger's placeholder."""
+        names = getattr(self, '_pushnames', None)
+        if names is None:
+            names = self._pushnames = dict((self.contact_key(index), self.contact(index)['pushname'])
+                                           for index in range(self.n_contacts))
+        return names.get(person, 'Push')
+
     def stranger_key(self, index):
         return '347%02d%06d' % (self.seed % 100, index)
 
@@ -749,7 +758,7 @@ class FakeAccount(object):
         else:
             chat_id = message['chat'] + '@s.whatsapp.net'
         item = {'id': message['id'], 'type': kind, 'chat_id': chat_id, 'from_me': message['from_me'],
-                'from': message['sender'], 'from_name': 'Push' if not message['from_me'] else None,
+                'from': message['sender'], 'from_name': self._pushname(message['sender']) if not message['from_me'] else None,
                 'timestamp': message['ts'], 'status': message['status'], 'source': 'mobile'}
         body = message['body']
         if message.get('reactions'):
@@ -905,7 +914,7 @@ class FakeAccount(object):
             item = {'id': message['id'], 'type': kind, 'flow': 'outbound' if message['from_me'] else 'inbound',
                     'chat': {'id': chat, 'type': 'group' if message['chat_type'] == 'group' else 'chat'}}
         item.update({'ack': message['status'], 'timestamp': message['ts'], 'date': _iso(message['ts']),
-                     'meta': {'isGroup': message['chat_type'] == 'group', 'notifyName': 'Push',
+                     'meta': {'isGroup': message['chat_type'] == 'group', 'notifyName': self._pushname(message['sender']),
                               'isLinkPreview': message['type'] == 'link_preview'}})
         kind = message['type']
         if message['from_me']:
