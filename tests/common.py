@@ -332,3 +332,31 @@ def member(contact_id, role='member'):
 
 def media(mime='image/jpeg'):
     return Media(media_id='media-1', mime_type=mime, file_name='photo.jpg', file_size=1234)
+
+
+class ServedCase(SavepointCase):
+    """Accounts whose real provider clients talk HTTP to a local fake provider server
+    (``fake_provider_server``), the only other accounts archived. Subclasses add their
+    remote accounts with ``cls.server.add(FakeAccount(...))``."""
+
+    @classmethod
+    def setUpClass(cls):
+        from .fake_provider_server import FakeProviderServer
+        super().setUpClass()
+        cls.server = FakeProviderServer().start()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.env['whatsapp.configuration'].search([]).write({'active': False})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        super().tearDownClass()
+
+    @classmethod
+    def served_account(cls, name, provider, token, device_id=None):
+        """An account on the fake server, connected (scheduled runs skip untested accounts)."""
+        values = {'name': name, 'provider': provider, 'token': token, 'connection_state': 'connected',
+                  'api_url': cls.server.url if provider == 'whapi' else cls.server.url + '/v1'}
+        if device_id:
+            values['device_id'] = device_id
+        return cls.env['whatsapp.configuration'].create(values)

@@ -9,11 +9,11 @@ from unittest.mock import patch
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
-from odoo.tests.common import SavepointCase
 
 from odoo.addons.whatsapp_integration import providers
 
-from .fake_provider_server import FakeAccount, FakeProviderServer
+from .common import ServedCase
+from .fake_provider_server import FakeAccount
 
 TOKEN_A = 'tokA-hidden-whapi-0123456789abcdef'
 TOKEN_B = 'tokB-hidden-wassenger-fedcba9876543210'
@@ -25,26 +25,13 @@ UTC = datetime.timezone.utc
 
 
 @tagged('post_install', '-at_install')
-class TestHiddenNumbers(SavepointCase):
+class TestHiddenNumbers(ServedCase):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = FakeProviderServer().start()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        Configuration = cls.env['whatsapp.configuration']
-        Configuration.search([]).write({'active': False})
-        cls.config_a = Configuration.create({
-            'name': 'Hidden A', 'provider': 'whapi', 'token': TOKEN_A, 'api_url': cls.server.url})
-        cls.config_b = Configuration.create({
-            'name': 'Hidden B', 'provider': 'wassenger', 'token': TOKEN_B, 'device_id': DEVICE_B,
-            'api_url': cls.server.url + '/v1'})
-        (cls.config_a | cls.config_b).write({'connection_state': 'connected'})
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        super().tearDownClass()
+        cls.config_a = cls.served_account('Hidden A', 'whapi', TOKEN_A)
+        cls.config_b = cls.served_account('Hidden B', 'wassenger', TOKEN_B, DEVICE_B)
 
     def setUp(self):
         super().setUp()

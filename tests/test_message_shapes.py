@@ -10,7 +10,8 @@ from odoo.tests.common import SavepointCase
 
 from odoo.addons.whatsapp_integration import providers
 
-from .fake_provider_server import FakeAccount, FakeProviderServer
+from .common import ServedCase
+from .fake_provider_server import FakeAccount
 from .test_webhooks import GROUP, WebhookCase, whapi, whapi_text
 
 ANA = '34600000001'
@@ -129,27 +130,14 @@ class TestMessageShapesWebhook(WebhookCase):
 
 
 @tagged('post_install', '-at_install')
-class TestMessageShapesSync(SavepointCase):
+class TestMessageShapesSync(ServedCase):
     """Both clients over HTTP against the fake provider's published shapes."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = FakeProviderServer().start()
-        Configuration = cls.env['whatsapp.configuration']
-        Configuration.search([]).write({'active': False})
-        cls.config_a = Configuration.create({
-            'name': 'Shapes A', 'provider': 'whapi', 'token': 'shapes-token-a', 'api_url': cls.server.url})
-        cls.config_b = Configuration.create({
-            'name': 'Shapes B', 'provider': 'wassenger', 'token': 'shapes-token-b',
-            'device_id': '5f0c0ffee0c0ffee0c0ff00d', 'api_url': cls.server.url + '/v1'})
-        if 'connection_state' in Configuration._fields:
-            (cls.config_a | cls.config_b).write({'connection_state': 'connected'})
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        super().tearDownClass()
+        cls.config_a = cls.served_account('Shapes A', 'whapi', 'shapes-token-a')
+        cls.config_b = cls.served_account('Shapes B', 'wassenger', 'shapes-token-b', '5f0c0ffee0c0ffee0c0ff00d')
 
     def setUp(self):
         super().setUp()

@@ -8,10 +8,10 @@ the published maxima (messages 50), at 20 on every listing, or honouring up to
 messages and the daily full sync must each store exactly the provider's data.
 """
 from odoo.tests import tagged
-from odoo.tests.common import SavepointCase
 
-from .fake_provider_server import FakeAccount, FakeProviderServer
 from . import test_resilience
+from .common import ServedCase
+from .fake_provider_server import FakeAccount
 
 TOKEN = 'tokP-wassenger-S3cr3t-0123456789abcdef'
 DEVICE = '5f0c0ffee0c0ffee0c0ffe11'
@@ -20,25 +20,12 @@ SIZES = dict(contacts=131, groups=23, members=27, messages=630, days=20)
 
 
 @tagged('post_install', '-at_install')
-class TestWassengerPaging(SavepointCase):
+class TestWassengerPaging(ServedCase):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = FakeProviderServer().start()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        Configuration = cls.env['whatsapp.configuration']
-        Configuration.search([]).write({'active': False})
-        cls.config = Configuration.create({
-            'name': 'Paging', 'provider': 'wassenger', 'token': TOKEN, 'device_id': DEVICE,
-            'api_url': cls.server.url + '/v1'})
-        if 'connection_state' in Configuration._fields:  # scheduled runs skip untested accounts
-            cls.config.write({'connection_state': 'connected'})
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        super().tearDownClass()
+        cls.config = cls.served_account('Paging', 'wassenger', TOKEN, DEVICE)
 
     # the ground-truth comparison of the resilience tests
     rows = test_resilience.TestResilience.rows
