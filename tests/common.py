@@ -9,7 +9,7 @@ import os
 from contextlib import contextmanager
 from unittest.mock import patch
 
-from odoo.tests.common import SavepointCase, new_test_user
+from odoo.tests.common import HttpCase, SavepointCase, new_test_user
 
 from odoo.addons.whatsapp_integration import providers
 from odoo.addons.whatsapp_integration.providers import (
@@ -360,3 +360,28 @@ class ServedCase(SavepointCase):
         if device_id:
             values['device_id'] = device_id
         return cls.env['whatsapp.configuration'].create(values)
+
+
+class TourCase(HttpCase):
+    """Browser tours on an account whose provider is a FakeAccount, and its users."""
+
+    def fake_remote(self):
+        """The remote account every configuration's client talks to, for this test."""
+        remote = FakeAccount()
+        patcher = patch.object(type(self.env['whatsapp.configuration']), '_make_provider_client',
+                               lambda configuration: FakeProviderClient(remote))
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        return remote
+
+    def shop_line(self, **values):
+        """The tours' WHAPI account, connected."""
+        return self.env['whatsapp.configuration'].create(dict(
+            {'name': 'Shop line', 'provider': 'whapi', 'token': 'tok-tour', 'connection_state': 'connected'},
+            **values))
+
+    def tour_user(self, name, login, *group_xml_ids):
+        """An internal user who logs in with ``login`` as password, in these groups too."""
+        groups = [self.env.ref(xml_id).id for xml_id in ('base.group_user',) + group_xml_ids]
+        return self.env['res.users'].create({'name': name, 'login': login, 'password': login,
+                                             'email': '%s@example.com' % login, 'groups_id': [(6, 0, groups)]})

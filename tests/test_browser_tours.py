@@ -1,34 +1,22 @@
 # -*- coding: utf-8 -*-
 import datetime
-from unittest.mock import patch
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from .common import FakeAccount, FakeProviderClient, Media, Message
+from .common import Media, Message, TourCase
 
 
 @tagged('post_install', '-at_install')
-class TestConversationTours(HttpCase):
+class TestConversationTours(TourCase):
     """Open Conversation and Discuss's Invite, clicked in headless Chromium."""
 
     def test_open_conversation_and_invite(self):
-        remote = FakeAccount()
-        patcher = patch.object(type(self.env['whatsapp.configuration']), '_make_provider_client',
-                               lambda configuration: FakeProviderClient(remote))
-        patcher.start()
-        self.addCleanup(patcher.stop)
-        configuration = self.env['whatsapp.configuration'].create({
-            'name': 'Shop line', 'provider': 'whapi', 'token': 'tok-tour', 'connection_state': 'connected'})
-        groups = lambda *xml_ids: [(6, 0, [self.env.ref(xml_id).id for xml_id in ('base.group_user',) + xml_ids])]
-        agent = self.env['res.users'].create({
-            'name': 'Sales Agent', 'login': 'wa_agent', 'password': 'wa_agent', 'email': 'agent@example.com',
-            'groups_id': groups('whatsapp_integration.group_whatsapp_user')})
+        remote = self.fake_remote()
+        configuration = self.shop_line()
+        agent = self.tour_user('Sales Agent', 'wa_agent', 'whatsapp_integration.group_whatsapp_user')
         configuration.user_ids = [(4, agent.id)]
-        self.env['res.users'].create({'name': 'Nosy Clerk', 'login': 'nosy', 'password': 'nosy',
-                                      'email': 'nosy@example.com', 'groups_id': groups()})
-        manager = self.env['res.users'].create({
-            'name': 'Maria Manager', 'login': 'maria', 'password': 'maria', 'email': 'maria@example.com',
-            'groups_id': groups('whatsapp_integration.group_whatsapp_manager')})
+        self.tour_user('Nosy Clerk', 'nosy')
+        manager = self.tour_user('Maria Manager', 'maria', 'whatsapp_integration.group_whatsapp_manager')
         remote.messages.append(Message(
             message_id='in-open-1', chat_id='34600000001', chat_type='contact', sender_id='34600000001',
             sender_name='Ana Martín', timestamp=datetime.datetime.now(datetime.timezone.utc)
@@ -46,18 +34,9 @@ class TestConversationTours(HttpCase):
         self.assertIn(manager.partner_id, channel.channel_partner_ids)
 
     def test_reply_to_a_message_that_follows_another(self):
-        remote = FakeAccount()
-        patcher = patch.object(type(self.env['whatsapp.configuration']), '_make_provider_client',
-                               lambda configuration: FakeProviderClient(remote))
-        patcher.start()
-        self.addCleanup(patcher.stop)
-        configuration = self.env['whatsapp.configuration'].create({
-            'name': 'Shop line', 'provider': 'whapi', 'token': 'tok-tour', 'connection_state': 'connected',
-            'discuss_enabled': True, 'create_partners': False})
-        agent = self.env['res.users'].create({
-            'name': 'Sales Agent', 'login': 'wa_agent', 'password': 'wa_agent', 'email': 'agent@example.com',
-            'groups_id': [(6, 0, [self.env.ref('base.group_user').id,
-                                  self.env.ref('whatsapp_integration.group_whatsapp_user').id])]})
+        remote = self.fake_remote()
+        configuration = self.shop_line(discuss_enabled=True, create_partners=False)
+        agent = self.tour_user('Sales Agent', 'wa_agent', 'whatsapp_integration.group_whatsapp_user')
         configuration.user_ids = [(4, agent.id)]
         self.env['res.partner'].create({'name': 'Ana Traveller', 'mobile': '+34600000001'})
         now = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=1)

@@ -228,8 +228,7 @@ class TestHiddenNumbers(ServedCase):
         messages = len(known.message_ids) + 1
         self.assertEqual(len(self.contact(self.config_b, lid)), 1)
         self.env['whatsapp.sync.service'].cron_sync_all_data(full=True, message_limit=0)
-        person_contact = self.assertOnePerson(self.config_b, person, lid, known.partner_id or partner,
-                                              messages, groups)
+        self.assertOnePerson(self.config_b, person, lid, known.partner_id or partner, messages, groups)
         # a re-run changes nothing
         count = self.Contact.search_count([('configuration_id', '=', self.config_b.id)])
         self.env['whatsapp.sync.service'].cron_sync_all_data(full=True, message_limit=0)

@@ -1,15 +1,14 @@
 # -*- coding: utf-8 -*-
 import datetime
 import json
-from unittest.mock import patch
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from .common import FakeAccount, FakeProviderClient, Media, Message
+from .common import Media, Message, TourCase
 
 
 @tagged('post_install', '-at_install')
-class TestTours(HttpCase):
+class TestTours(TourCase):
     """What a person does in the browser, in headless Chromium."""
 
     def test_sync_service_switches_hold(self):
@@ -29,18 +28,9 @@ class TestTours(HttpCase):
     def test_discuss_reply_reaches_whatsapp(self):
         """A WhatsApp user answers a customer from the Discuss channel, then replies to the customer's
         message; the provider gets each text once, the reply quoting that message."""
-        remote = FakeAccount()
-        patcher = patch.object(type(self.env['whatsapp.configuration']), '_make_provider_client',
-                               lambda configuration: FakeProviderClient(remote))
-        patcher.start()
-        self.addCleanup(patcher.stop)
-        configuration = self.env['whatsapp.configuration'].create({
-            'name': 'Shop line', 'provider': 'whapi', 'token': 'tok-tour', 'connection_state': 'connected',
-            'discuss_enabled': True})
-        user = self.env['res.users'].create({
-            'name': 'Sales Agent', 'login': 'wa_agent', 'password': 'wa_agent', 'email': 'agent@example.com',
-            'groups_id': [(6, 0, [self.env.ref('base.group_user').id,
-                                  self.env.ref('whatsapp_integration.group_whatsapp_user').id])]})
+        remote = self.fake_remote()
+        configuration = self.shop_line(discuss_enabled=True)
+        user = self.tour_user('Sales Agent', 'wa_agent', 'whatsapp_integration.group_whatsapp_user')
         configuration.user_ids = [(4, user.id)]
         self.env['res.partner'].create({'name': 'Ana Traveller', 'mobile': '+34600000001'})
         configuration.create_partners = False
@@ -62,13 +52,8 @@ class TestTours(HttpCase):
 
         from odoo.addons.whatsapp_integration import providers
 
-        configuration = self.env['whatsapp.configuration'].create({
-            'name': 'Shop line', 'provider': 'whapi', 'token': 'tok-tour', 'connection_state': 'connected',
-            'discuss_enabled': True, 'webhook_secret': 'tour-secret'})
-        user = self.env['res.users'].create({
-            'name': 'Sales Agent', 'login': 'wa_agent', 'password': 'wa_agent', 'email': 'agent@example.com',
-            'groups_id': [(6, 0, [self.env.ref('base.group_user').id,
-                                  self.env.ref('whatsapp_integration.group_whatsapp_user').id])]})
+        configuration = self.shop_line(discuss_enabled=True, webhook_secret='tour-secret')
+        user = self.tour_user('Sales Agent', 'wa_agent', 'whatsapp_integration.group_whatsapp_user')
         configuration.user_ids = [(4, user.id)]
         now = int(datetime.datetime.now(datetime.timezone.utc).timestamp())
         body = {'event': {'type': 'messages', 'event': 'post'}, 'channel_id': 'CHANNEL-1', 'messages': [{
