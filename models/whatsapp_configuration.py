@@ -347,11 +347,7 @@ class WhatsappConfiguration(models.Model):
         (:meth:`_discuss_member_partners`), WhatsApp managers of its company (they read every
         account) and the system (OdooBot), which creates the channels."""
         self.ensure_one()
-        manager = self.env.ref('whatsapp_integration.group_whatsapp_manager')
-        managers = manager.sudo().users.filtered(
-            lambda user: user.active and not user.share
-            and (not self.company_id or self.company_id in user.company_ids))
-        return self._discuss_member_partners() | managers.mapped('partner_id') \
+        return self._discuss_member_partners() | self._company_managers().mapped('partner_id') \
             | self.env['res.users'].sudo().browse(SUPERUSER_ID).partner_id
 
     @api.model
@@ -631,8 +627,9 @@ class WhatsappConfiguration(models.Model):
         self._notify_managers(text)
         return True
 
-    def _health_recipients(self):
-        """Users told of the account's health: active WhatsApp managers of its company."""
+    def _company_managers(self):
+        """Active WhatsApp managers of the account's company: they read every account, and
+        are told of its health."""
         managers = self.env.ref('whatsapp_integration.group_whatsapp_manager').sudo().users
         return managers.filtered(lambda user: user.active and not user.share and (
             not self.company_id or self.company_id in user.company_ids))
@@ -643,7 +640,7 @@ class WhatsappConfiguration(models.Model):
         bot = self.env.ref('base.partner_root')
         Channel = self.env['mail.channel'].sudo().with_user(SUPERUSER_ID)
         body = plaintext2html(text)
-        for user in self._health_recipients():
+        for user in self._company_managers():
             if user.partner_id == bot:
                 continue
             info = Channel.channel_get([user.partner_id.id], pin=False)

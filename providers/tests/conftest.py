@@ -206,3 +206,21 @@ def wassenger_pages(items, cap=None):
             size = min(size, cap)
         return Reply(200, items[page * size:(page + 1) * size])
     return handler
+
+
+def wassenger_messages(items, cap=None):
+    """Wassenger's message listing over ``items``: newest first, an exclusive ``after``,
+    page/size; ``cap``: a larger ``size`` is cut to it without a word."""
+    ordered = sorted(items, key=lambda m: m['date'], reverse=True)
+
+    def handler(request):
+        rows = ordered
+        after = request.query.get('after')
+        if after:
+            rows = [m for m in rows if m['date'] > after]
+        page = int(request.query.get('page', 0))
+        size = int(request.query.get('size', 20))
+        if cap:
+            size = min(size, cap)
+        return Reply(200, rows[page * size:(page + 1) * size])
+    return handler

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import TOKEN, Reply, wassenger_pages
+from conftest import TOKEN, Reply, wassenger_messages, wassenger_pages
 from providers import (
     AuthenticationError, BadPayloadError, ConfigurationError, NotFoundError,
     RequestRejectedError, TransientError, WassengerClient,
@@ -40,21 +40,6 @@ def wmsg(message_id, moment, type_='text', flow='inbound', chat='34600111222@c.u
             'body': 'hello %s' % message_id, 'meta': {'notifyName': 'Ana'}}
     item.update(extra)
     return item
-
-
-def messages_api(items):
-    """Newest first, honouring an exclusive ``after`` and page/size."""
-    ordered = sorted(items, key=lambda m: m['date'], reverse=True)
-
-    def handler(request):
-        rows = ordered
-        after = request.query.get('after')
-        if after:
-            rows = [m for m in rows if m['date'] > after]
-        page = int(request.query.get('page', 0))
-        size = int(request.query.get('size', 20))
-        return Reply(200, rows[page * size:(page + 1) * size])
-    return handler
 
 
 # -- construction and connection ----------------------------------------------------------
@@ -425,7 +410,7 @@ def test_message_bad_items_skipped(server, sleeps):
 
 def test_iter_messages_since_sends_after_minus_one_second_and_pages(server, sleeps):
     items = [wmsg('m%03d' % n, BASE + timedelta(minutes=n)) for n in range(300)]
-    server.route('GET', '/chat/%s/messages' % DEVICE, messages_api(items))
+    server.route('GET', '/chat/%s/messages' % DEVICE, wassenger_messages(items))
     since = BASE + timedelta(minutes=100)
     got, _ = flat(client_for(server, sleeps, page_size=50).iter_messages(since=since))
     assert len(got) == 200
@@ -445,7 +430,7 @@ def test_iter_messages_since_stops_when_server_ignores_after(server, sleeps):
 
 def test_iter_messages_limit(server, sleeps):
     items = [wmsg('m%03d' % n, BASE + timedelta(minutes=n)) for n in range(300)]
-    server.route('GET', '/chat/%s/messages' % DEVICE, messages_api(items))
+    server.route('GET', '/chat/%s/messages' % DEVICE, wassenger_messages(items))
     got, _ = flat(client_for(server, sleeps, page_size=100).iter_messages(limit=150))
     assert len(got) == 150 and got[0].message_id == 'm299'
     # at most 50 a page (Wassenger's published maximum), no page past the limit
@@ -455,7 +440,7 @@ def test_iter_messages_limit(server, sleeps):
 
 def test_iter_messages_all_history(server, sleeps):
     items = [wmsg('m%03d' % n, BASE + timedelta(minutes=n)) for n in range(321)]
-    server.route('GET', '/chat/%s/messages' % DEVICE, messages_api(items))
+    server.route('GET', '/chat/%s/messages' % DEVICE, wassenger_messages(items))
     got, _ = flat(client_for(server, sleeps, page_size=100).iter_messages())
     assert len(got) == 321 and len(server.requests) == 8  # 7 pages of 50 or less, then an empty one
 

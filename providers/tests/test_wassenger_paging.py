@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import TOKEN, Reply, wassenger_pages
+from conftest import TOKEN, Reply, wassenger_messages, wassenger_pages
 from providers import TransientError, WassengerClient
 
 DEVICE = '5f9a1b2c3d4e5f6a7b8c9d0e'
@@ -46,21 +46,6 @@ def message(n):
     moment = BASE + timedelta(minutes=n)
     return {'id': 'm%04d' % n, 'type': 'text', 'flow': 'inbound', 'ack': 'read', 'date': iso(moment),
             'from': person(n % 7), 'chat': {'id': person(n % 7)}, 'body': 'hello %d' % n}
-
-
-def messages_api(items, cap):
-    """Newest first, an exclusive ``after``, ``size`` cut silently at ``cap``."""
-    ordered = sorted(items, key=lambda m: m['date'], reverse=True)
-
-    def handler(request):
-        rows = ordered
-        after = request.query.get('after')
-        if after:
-            rows = [m for m in rows if m['date'] > after]
-        page = int(request.query.get('page', 0))
-        size = min(int(request.query.get('size', 20)), cap)
-        return Reply(200, rows[page * size:(page + 1) * size])
-    return handler
 
 
 def sizes(server, path):
@@ -139,7 +124,7 @@ def test_webhook_found_past_a_capped_page(server, sleeps, cap, settings):
 @pytest.mark.parametrize('cap', CAPS)
 def test_whole_history_through_a_capping_server(server, sleeps, cap, settings):
     items = [message(n) for n in range(631)]
-    server.route('GET', '/chat/%s/messages' % DEVICE, messages_api(items, cap))
+    server.route('GET', '/chat/%s/messages' % DEVICE, wassenger_messages(items, cap))
     got = flat(client_for(server, sleeps, **settings).iter_messages())
     assert [m.message_id for m in got] == ['m%04d' % n for n in reversed(range(631))]
     asked = sizes(server, '/chat/%s/messages' % DEVICE)
@@ -151,7 +136,7 @@ def test_whole_history_through_a_capping_server(server, sleeps, cap, settings):
 def test_since_through_a_capping_server(server, sleeps, cap, settings):
     """The hourly sync after 120 new messages gets all 120."""
     items = [message(n) for n in range(500)]
-    server.route('GET', '/chat/%s/messages' % DEVICE, messages_api(items, cap))
+    server.route('GET', '/chat/%s/messages' % DEVICE, wassenger_messages(items, cap))
     since = BASE + timedelta(minutes=380)
     got = flat(client_for(server, sleeps, **settings).iter_messages(since=since))
     assert sorted(m.message_id for m in got) == ['m%04d' % n for n in range(380, 500)]
@@ -178,7 +163,7 @@ def test_since_stops_at_a_page_wholly_older_when_after_is_ignored(server, sleeps
 @pytest.mark.parametrize('limit', [50, 200])
 def test_most_recent_through_a_capping_server(server, sleeps, cap, settings, limit):
     items = [message(n) for n in range(400)]
-    server.route('GET', '/chat/%s/messages' % DEVICE, messages_api(items, cap))
+    server.route('GET', '/chat/%s/messages' % DEVICE, wassenger_messages(items, cap))
     got = flat(client_for(server, sleeps, **settings).iter_messages(limit=limit))
     assert [m.message_id for m in got] == ['m%04d' % n for n in reversed(range(400 - limit, 400))]
     assert max(sizes(server, '/chat/%s/messages' % DEVICE)) <= 50
@@ -188,7 +173,7 @@ def test_short_pages_are_merged_into_batches_of_the_page_size(server, sleeps):
     """20 a page from the server; the caller still gets batches of its page size,
     so a sync stores (and commits) as many times as with a generous server."""
     items = [message(n) for n in range(450)]
-    server.route('GET', '/chat/%s/messages' % DEVICE, messages_api(items, 20))
+    server.route('GET', '/chat/%s/messages' % DEVICE, wassenger_messages(items, 20))
     pages = list(client_for(server, sleeps, page_size=200, concurrency=4).iter_messages())
     assert [len(page.items) for page in pages] == [200, 200, 50]
 
@@ -212,7 +197,7 @@ def test_pages_read_before_a_failure_are_handed_over_first(server, sleeps):
     """A batch holds several small pages: when a later page fails, the ones read
     before it still reach the caller (to be stored), then the error is raised."""
     items = [message(n) for n in range(400)]
-    listing = messages_api(items, 50)
+    listing = wassenger_messages(items, 50)
 
     def handler(request):
         if request.query['page'] == '3':
